@@ -1,0 +1,2 @@
+//! The `onsager` command line.
+fn main() {}

@@ -1,0 +1,80 @@
+//! # onsager
+//!
+//! Restricted Boltzmann Machines (binary visible and hidden units) trained by contrastive
+//! divergence (CD-k), persistent CD (PCD-k), or the extended mean-field (EMF) free energy of
+//! Thouless, Anderson and Palmer — the "Onsager correction" — at orders 1, 2 and 3, which needs
+//! no sampling at all.
+//!
+//! ## The model
+//! [`Rbm`] holds W (nv × nh), the visible bias a and the hidden bias b, with
+//! E(v, h) = −aᵀv − bᵀh − vᵀWh and an inverse temperature β. It gives P(h|v), P(v|h), block
+//! Gibbs sampling, the clamped free energy F_c(v) and the energy, all batched (rows are samples).
+//!
+//! ## Training
+//! Hyperparameters are a [`TrainConfig`] checked into [`TrainParams`]; a [`Trainer`] owns the
+//! model and all optimiser state and trains with [`Trainer::fit`] (whole data set, with a
+//! [`Monitor`] for progress and cancellation) or [`Trainer::partial_fit`] (streaming). The
+//! gradient is the mean over the mini-batch of the data term minus the method's estimate of
+//! ∂ log Z:
+//!
+//! | [`Method`] | ∂ log Z from | cost per mini-batch |
+//! |---|---|---|
+//! | `Cd { k }` | k Gibbs steps from the batch | 2k + 2 matrix products |
+//! | `Pcd { k, chains }` | k Gibbs steps of persistent chains | 2k + 3 |
+//! | `Emf { order, iterations, .. }` | the stationary point of Γ_order | ≈ 2·order·iterations + order + 1 |
+//!
+//! ```
+//! use ndarray::Array2;
+//! use onsager::{EmfOrder, Method, TrainParams};
+//! // 4×4 bars: each row is one bar pattern.
+//! let data = Array2::from_shape_fn((8, 16), |(i, j)| {
+//!     if i < 4 { (j / 4 == i) as u8 as f32 } else { (j % 4 == i - 4) as u8 as f32 }
+//! });
+//! let params = TrainParams::builder()
+//!     .n_hidden(8)
+//!     .method(Method::emf(EmfOrder::Third))
+//!     .learning_rate(0.05)
+//!     .batch_size(4)
+//!     .epochs(5)
+//!     .build()?;
+//! let rbm = params.fit(data.view())?;
+//! let features = rbm.hidden_probs(data.view())?; // (8 × 8) P(h | v)
+//! assert_eq!(features.dim(), (8, 8));
+//! # Ok::<(), onsager::Error>(())
+//! ```
+//!
+//! ## Determinism
+//! Every random draw comes from a stream named by (seed, purpose, chain or row), and every
+//! parallel loop is split over independent rows or output blocks, so the same seed gives
+//! bit-identical results with any number of threads.
+//!
+//! ## The mathematics
+//! Equations are named after sections of `docs/emf-math.md`-style references in each item's
+//! docs: the model (§1), the EMF free energy Γ_k (§2) in [`meanfield`], its fixed point (§3),
+//! the EMF gradient (§4) and the estimators (§5) in [`estimate`].
+//!
+//! ## When not to use it
+//! Only binary (Bernoulli) units are supported; real-valued data must be scaled to \[0, 1\]
+//! and is then treated as probabilities.
+
+mod check;
+mod error;
+pub mod estimate;
+mod float;
+pub mod kernels;
+mod linalg;
+pub mod meanfield;
+mod model;
+pub mod monitor;
+mod par;
+mod params;
+pub mod rng;
+mod train;
+
+pub use error::{Error, Result};
+pub use float::Float;
+pub use meanfield::EmfOrder;
+pub use model::Rbm;
+pub use monitor::{BatchProgress, CancelFlag, EpochReport, Monitor};
+pub use params::{Decay, Method, Persistence, Schedule, TrainConfig, TrainParams};
+pub use train::{FitReport, Trainer};

@@ -1,0 +1,95 @@
+//! Progress, metrics and cancellation: the library never prints; it calls a [`Monitor`].
+
+use std::ops::ControlFlow;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use crate::{Float, Rbm};
+
+/// Where training stands before a mini-batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BatchProgress {
+    /// Current epoch, 1-based.
+    pub epoch: usize,
+    /// Total epochs of the run.
+    pub epochs: usize,
+    /// Index of the next mini-batch within the epoch (0-based).
+    pub batch: usize,
+    /// Mini-batches per epoch.
+    pub batches: usize,
+    /// Rows processed so far in this epoch.
+    pub samples: usize,
+}
+
+/// What one finished epoch did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EpochReport {
+    /// The epoch, 1-based.
+    pub epoch: usize,
+    /// Total epochs of the run.
+    pub epochs: usize,
+    /// Learning rate used in this epoch.
+    pub learning_rate: f64,
+    /// Mini-batches processed.
+    pub batches: usize,
+    /// Rows processed.
+    pub samples: usize,
+    /// Wall-clock seconds the epoch took.
+    pub seconds: f64,
+    /// EMF only: mean over mini-batches of the largest |Δm| in the last fixed-point sweep.
+    pub fixed_point_residual: Option<f64>,
+}
+
+/// Receives progress during training and may stop it.
+///
+/// Returning `ControlFlow::Break(())` stops training between mini-batches (from `on_batch`) or
+/// after the epoch (from `on_epoch`); the model is consistent either way. Both methods default
+/// to continuing, so an implementation overrides only what it needs.
+pub trait Monitor<T: Float> {
+    /// Called before each mini-batch.
+    fn on_batch(&mut self, progress: &BatchProgress) -> ControlFlow<()> {
+        let _ = progress;
+        ControlFlow::Continue(())
+    }
+
+    /// Called after each epoch with the model as it now stands (to compute metrics).
+    fn on_epoch(&mut self, report: &EpochReport, model: &Rbm<T>) -> ControlFlow<()> {
+        let _ = (report, model);
+        ControlFlow::Continue(())
+    }
+}
+
+/// The silent monitor.
+impl<T: Float> Monitor<T> for () {}
+
+/// A cancel flag to share with another thread or a signal handler: once
+/// [`CancelFlag::cancel`] is called, training stops before its next mini-batch.
+#[derive(Clone, Debug, Default)]
+pub struct CancelFlag(Arc<AtomicBool>);
+
+impl CancelFlag {
+    /// A flag that is not set.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Asks training to stop.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether stopping was asked for.
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl<T: Float> Monitor<T> for CancelFlag {
+    fn on_batch(&mut self, _: &BatchProgress) -> ControlFlow<()> {
+        if self.is_cancelled() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Row-parallel element-wise passes over fixed partitions.
+//!
+//! Each row is computed from its own inputs (and its own random stream), so the result never
+//! depends on how rayon splits the rows between threads.
+
+use ndarray::ArrayViewMut2;
+use rayon::prelude::*;
+
+/// Rows below this many elements per task are not worth a rayon hand-off.
+const MIN_TASK_ELEMS: usize = 1 << 14;
+
+fn min_rows(ncols: usize) -> usize {
+    (MIN_TASK_ELEMS / ncols.max(1)).max(1)
+}
+
+fn rows_slice<'a, T>(buf: &'a mut ArrayViewMut2<'_, T>) -> (&'a mut [T], usize) {
+    let ncols = buf.ncols();
+    let slice = buf
+        .as_slice_mut()
+        .expect("internal invariant: row-parallel buffers are in standard layout");
+    (slice, ncols)
+}
+
+/// Calls `f(row_index, row)` for every row of `buf`, in parallel.
+///
+/// # Panics
+/// If `buf` is not in standard (C) layout: an internal invariant, buffers are allocated so.
+pub fn rows<T: Send + Sync>(mut buf: ArrayViewMut2<'_, T>, f: impl Fn(usize, &mut [T]) + Sync) {
+    let (slice, ncols) = rows_slice(&mut buf);
+    if ncols == 0 {
+        return;
+    }
+    slice
+        .par_chunks_mut(ncols)
+        .with_min_len(min_rows(ncols))
+        .enumerate()
+        .for_each(|(i, row)| f(i, row));
+}
+
+/// As [`rows`], with one mutable state (a random stream) per row: `states[i]` goes with row i.
+///
+/// # Panics
+/// If `states` is shorter than the row count, or `buf` is not in standard layout.
+pub fn rows_with<T: Send + Sync, S: Send>(
+    mut buf: ArrayViewMut2<'_, T>,
+    states: &mut [S],
+    f: impl Fn(usize, &mut [T], &mut S) + Sync,
+) {
+    let nrows = buf.nrows();
+    assert!(
+        states.len() >= nrows,
+        "internal invariant: one state per row"
+    );
+    let (slice, ncols) = rows_slice(&mut buf);
+    if ncols == 0 {
+        return;
+    }
+    slice
+        .par_chunks_mut(ncols)
+        .zip(states[..nrows].par_iter_mut())
+        .with_min_len(min_rows(ncols))
+        .enumerate()
+        .for_each(|(i, (row, s))| f(i, row, s));
+}
+
+/// Writes `f(i)` to `out[i]` for every row i (in parallel); `ncols` sizes the tasks.
+pub fn row_values(out: &mut [f64], ncols: usize, f: impl Fn(usize) -> f64 + Sync) {
+    out.par_iter_mut()
+        .with_min_len(min_rows(ncols))
+        .enumerate()
+        .for_each(|(i, o)| *o = f(i));
+}
+
+/// Calls `f(row_index, row)` for every row of `buf` in parallel and returns the largest value
+/// `f` returned (max is exact and order-free, so the result does not depend on the split);
+/// −∞ for no rows. NaN results propagate.
+pub fn rows_max<T: Send + Sync>(
+    mut buf: ArrayViewMut2<'_, T>,
+    f: impl Fn(usize, &mut [T]) -> f64 + Sync,
+) -> f64 {
+    let (slice, ncols) = rows_slice(&mut buf);
+    if ncols == 0 {
+        return f64::NEG_INFINITY;
+    }
+    slice
+        .par_chunks_mut(ncols)
+        .with_min_len(min_rows(ncols))
+        .enumerate()
+        .map(|(i, row)| f(i, row))
+        .reduce(
+            || f64::NEG_INFINITY,
+            |x, y| if x.is_nan() || x > y { x } else { y },
+        )
+}
+
+/// Calls `f(row_index, row_a, row_b)` for every row pair of two buffers with the same number
+/// of rows, in parallel.
+///
+/// # Panics
+/// If the row counts differ or a buffer is not in standard layout (internal invariants).
+pub fn rows_pair<T: Send + Sync>(
+    mut a: ArrayViewMut2<'_, T>,
+    mut b: ArrayViewMut2<'_, T>,
+    f: impl Fn(usize, &mut [T], &mut [T]) + Sync,
+) {
+    assert_eq!(a.nrows(), b.nrows(), "internal invariant: paired buffers");
+    let (sa, ca) = rows_slice(&mut a);
+    let (sb, cb) = rows_slice(&mut b);
+    if ca == 0 || cb == 0 {
+        return;
+    }
+    sa.par_chunks_mut(ca)
+        .zip(sb.par_chunks_mut(cb))
+        .with_min_len(min_rows(ca + cb))
+        .enumerate()
+        .for_each(|(i, (x, y))| f(i, x, y));
+}

@@ -1,0 +1,339 @@
+//! Training hyperparameters: a plain, serialisable [`TrainConfig`] with consuming setters, and
+//! the checked [`TrainParams`] that [`TrainConfig::build`] returns (linfa's pattern).
+//!
+//! # Scales
+//! The learning rate multiplies the **mean** gradient over a mini-batch, and the weight-decay
+//! coefficient λ is added to that mean gradient (−λW for L2, −λ·sign(W) for L1). Reference
+//! EMF code divides its decay by the batch size before use, so its "decay 0.01 with batch 100"
+//! is λ = 1e-4 here.
+
+use std::ops::Deref;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{EmfOrder, Error, Result};
+
+/// How the negative ("model") term of the gradient, ∂ log Z, is approximated (emf-math §1).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Method {
+    /// Contrastive divergence: k steps of block Gibbs sampling from the data batch.
+    Cd {
+        /// Gibbs steps per mini-batch (≥ 1).
+        k: usize,
+    },
+    /// Persistent CD: `chains` Gibbs chains carried across mini-batches, k steps each.
+    Pcd {
+        /// Gibbs steps per mini-batch (≥ 1).
+        k: usize,
+        /// Number of persistent chains (≥ 1), initialised from random training rows.
+        chains: usize,
+    },
+    /// Extended mean field: deterministic damped fixed-point iteration of the magnetisations
+    /// of Γ_k (emf-math §3), gradient from emf-math §4. No sampling.
+    Emf {
+        /// Truncation order of the free energy.
+        order: EmfOrder,
+        /// Fixed-point sweeps per mini-batch (≥ 1; 3 is the usual setting).
+        iterations: usize,
+        /// Damping in (0, 1]: m ← damping·σ(field) + (1 − damping)·m.
+        damping: f64,
+        /// Where the magnetisations start at each mini-batch.
+        persistence: Persistence,
+    },
+}
+
+impl Method {
+    /// EMF with the usual settings: persistent, 3 iterations, damping 0.5.
+    pub fn emf(order: EmfOrder) -> Self {
+        Method::Emf {
+            order,
+            iterations: 3,
+            damping: 0.5,
+            persistence: Persistence::Persistent,
+        }
+    }
+}
+
+/// Initialisation of the EMF magnetisations at each mini-batch (emf-math §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Persistence {
+    /// "EMF-CD": m_v = the data batch, m_h = P(h | batch), at every mini-batch.
+    DataInit,
+    /// "EMF-PCD": one magnetisation row per batch slot, carried from mini-batch to
+    /// mini-batch, initialised from random training rows.
+    Persistent,
+    /// Data-initialised before epoch `epoch` (1-based), persistent from it on.
+    PersistentFrom {
+        /// The first persistent epoch (≥ 1; 1 is the same as `Persistent`).
+        epoch: usize,
+    },
+}
+
+/// The learning rate of epoch e (0-based) of E.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Schedule {
+    /// The same rate every epoch.
+    Constant,
+    /// Linear from the initial rate at the first epoch to `final_rate` at the last.
+    Linear {
+        /// Rate of the last epoch (≥ 0).
+        final_rate: f64,
+    },
+    /// rate₀ · factorᵉ.
+    Exponential {
+        /// Factor per epoch, in (0, 1].
+        factor: f64,
+    },
+}
+
+/// Weight decay added to the mean W-gradient (only W is decayed, not the biases).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Decay {
+    /// No decay.
+    None,
+    /// −λ·sign(W).
+    L1 {
+        /// λ ≥ 0.
+        lambda: f64,
+    },
+    /// −λ·W.
+    L2 {
+        /// λ ≥ 0.
+        lambda: f64,
+    },
+}
+
+/// Unchecked training hyperparameters, with consuming setters; [`TrainConfig::build`] checks
+/// them. Defaults (see [`TrainConfig::default`]) are a sound starting point for MNIST-sized data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Number of hidden units (default 256).
+    pub n_hidden: usize,
+    /// The training method (default: EMF order 2, persistent, 3 iterations, damping 0.5).
+    pub method: Method,
+    /// Initial learning rate on the mean gradient (default 0.005).
+    pub learning_rate: f64,
+    /// Learning-rate schedule over epochs (default constant).
+    pub schedule: Schedule,
+    /// Mini-batch size (default 100); the last batch of an epoch may be smaller.
+    pub batch_size: usize,
+    /// Epochs `fit` trains for in total (default 20).
+    pub epochs: usize,
+    /// Classical momentum on W, in \[0, 1) (default 0.5).
+    pub momentum: f64,
+    /// Weight decay (default L2 with λ = 1e-4).
+    pub decay: Decay,
+    /// Standard deviation of the initial weights (default 0.01).
+    pub init_std: f64,
+    /// Reshuffle the rows every epoch (default true).
+    pub shuffle: bool,
+    /// Seed of every random stream (default 0).
+    pub seed: u64,
+    /// Inverse temperature β of the model (default 1).
+    pub beta: f64,
+    /// Worker threads; 0 uses rayon's global pool (all cores). Results do not depend on it.
+    pub threads: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            n_hidden: 256,
+            method: Method::emf(EmfOrder::Second),
+            learning_rate: 0.005,
+            schedule: Schedule::Constant,
+            batch_size: 100,
+            epochs: 20,
+            momentum: 0.5,
+            decay: Decay::L2 { lambda: 1e-4 },
+            init_std: 0.01,
+            shuffle: true,
+            seed: 0,
+            beta: 1.0,
+            threads: 0,
+        }
+    }
+}
+
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
+        $( $(#[$doc])* pub fn $name(mut self, $name: $ty) -> Self { self.$name = $name; self } )*
+    };
+}
+
+impl TrainConfig {
+    setters! {
+        /// Sets the number of hidden units.
+        n_hidden: usize,
+        /// Sets the training method.
+        method: Method,
+        /// Sets the initial learning rate.
+        learning_rate: f64,
+        /// Sets the learning-rate schedule.
+        schedule: Schedule,
+        /// Sets the mini-batch size.
+        batch_size: usize,
+        /// Sets the number of epochs.
+        epochs: usize,
+        /// Sets the momentum on W.
+        momentum: f64,
+        /// Sets the weight decay.
+        decay: Decay,
+        /// Sets the standard deviation of the initial weights.
+        init_std: f64,
+        /// Turns per-epoch shuffling on or off.
+        shuffle: bool,
+        /// Sets the seed.
+        seed: u64,
+        /// Sets the inverse temperature β.
+        beta: f64,
+        /// Sets the number of worker threads (0 = all).
+        threads: usize,
+    }
+
+    /// Checks every rule and returns the checked parameters.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] naming the first parameter that breaks its rule.
+    pub fn build(self) -> Result<TrainParams> {
+        self.check()?;
+        Ok(TrainParams(self))
+    }
+
+    /// Checks every rule (see [`TrainConfig::build`]).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] naming the first parameter that breaks its rule.
+    pub fn check(&self) -> Result<()> {
+        fn bad(name: &'static str, value: impl ToString, reason: &'static str) -> Result<()> {
+            Err(Error::InvalidParam {
+                name,
+                value: value.to_string(),
+                reason,
+            })
+        }
+        if self.n_hidden == 0 {
+            return bad("n_hidden", 0, "needs at least one hidden unit");
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            return bad(
+                "learning_rate",
+                self.learning_rate,
+                "must be finite and positive",
+            );
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", 0, "must be at least 1");
+        }
+        if self.epochs == 0 {
+            return bad("epochs", 0, "must be at least 1");
+        }
+        if !(0.0..1.0).contains(&self.momentum) {
+            return bad("momentum", self.momentum, "must lie in [0, 1)");
+        }
+        if !(self.init_std.is_finite() && self.init_std >= 0.0) {
+            return bad("init_std", self.init_std, "must be finite and non-negative");
+        }
+        if !(self.beta.is_finite() && self.beta > 0.0) {
+            return bad("beta", self.beta, "must be finite and positive");
+        }
+        match self.decay {
+            Decay::L1 { lambda } | Decay::L2 { lambda }
+                if !(lambda.is_finite() && lambda >= 0.0) =>
+            {
+                return bad(
+                    "decay",
+                    lambda,
+                    "the coefficient must be finite and non-negative",
+                );
+            }
+            _ => {}
+        }
+        match self.schedule {
+            Schedule::Linear { final_rate } if !(final_rate.is_finite() && final_rate >= 0.0) => {
+                return bad(
+                    "schedule",
+                    final_rate,
+                    "the final rate must be finite and non-negative",
+                );
+            }
+            Schedule::Exponential { factor } if !(factor > 0.0 && factor <= 1.0) => {
+                return bad("schedule", factor, "the factor must lie in (0, 1]");
+            }
+            _ => {}
+        }
+        match self.method {
+            Method::Cd { k } | Method::Pcd { k, .. } if k == 0 => {
+                bad("k", 0, "needs at least one Gibbs step")
+            }
+            Method::Pcd { chains: 0, .. } => bad("chains", 0, "needs at least one chain"),
+            Method::Emf { iterations: 0, .. } => bad("iterations", 0, "needs at least one sweep"),
+            Method::Emf { damping, .. } if !(damping > 0.0 && damping <= 1.0) => {
+                bad("damping", damping, "must lie in (0, 1]")
+            }
+            Method::Emf {
+                persistence: Persistence::PersistentFrom { epoch: 0 },
+                ..
+            } => bad("persistence", 0, "epochs are numbered from 1"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Checked training hyperparameters: every rule of [`TrainConfig::build`] holds.
+/// Read the values through `Deref` to [`TrainConfig`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrainParams(TrainConfig);
+
+impl TrainParams {
+    /// The default configuration, to adjust with its setters and then [`TrainConfig::build`].
+    ///
+    /// ```
+    /// use onsager::{Method, TrainParams};
+    /// let p = TrainParams::builder().n_hidden(16).method(Method::Cd { k: 1 }).build().unwrap();
+    /// assert_eq!(p.n_hidden, 16);
+    /// assert!(TrainParams::builder().batch_size(0).build().is_err());
+    /// ```
+    pub fn builder() -> TrainConfig {
+        TrainConfig::default()
+    }
+
+    /// The configuration back, to change and check again.
+    pub fn into_config(self) -> TrainConfig {
+        self.0
+    }
+
+    /// The learning rate of epoch `epoch` (0-based) under the schedule.
+    pub fn learning_rate_at(&self, epoch: usize) -> f64 {
+        let lr = self.0.learning_rate;
+        match self.0.schedule {
+            Schedule::Constant => lr,
+            Schedule::Linear { final_rate } => {
+                let span = self.0.epochs.saturating_sub(1).max(1) as f64;
+                let t = (epoch as f64 / span).min(1.0);
+                lr + (final_rate - lr) * t
+            }
+            Schedule::Exponential { factor } => lr * factor.powi(epoch as i32),
+        }
+    }
+}
+
+impl Deref for TrainParams {
+    type Target = TrainConfig;
+    fn deref(&self) -> &TrainConfig {
+        &self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for TrainParams {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        TrainConfig::deserialize(d)?
+            .build()
+            .map_err(serde::de::Error::custom)
+    }
+}

@@ -1,0 +1,552 @@
+//! Mini-batch training: the loop, its state and its workspace. Each method's negative phase
+//! lives in its own file (`cd`, `pcd`, `emf`).
+//!
+//! One mini-batch of b rows does, with every buffer allocated once in a [`Trainer`]:
+//!
+//! 1. positive phase: H = P(h | V) of the batch V, and the data statistics
+//!    g_W = (β/b)·VᵀH, g_a = β·mean(V), g_b = β·mean(H)  (emf-math §1);
+//! 2. negative phase by the method, subtracting its estimate of ∂ log Z;
+//! 3. one fused pass over W: decay, momentum, update.
+
+mod cd;
+mod emf;
+mod pcd;
+
+use std::ops::ControlFlow;
+use std::time::Instant;
+
+use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1};
+
+use crate::meanfield::{Powers, Scratch};
+use crate::monitor::{BatchProgress, EpochReport, Monitor};
+use crate::rng::{self, Domain, StreamRng};
+use crate::{
+    check, linalg, par, Decay, Error, Float, Method, Persistence, Rbm, Result, TrainParams,
+};
+
+/// What a call to [`Trainer::fit`] did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitReport {
+    /// Epochs completed in total (including those of earlier calls).
+    pub epochs_completed: usize,
+    /// Mini-batches done in this call.
+    pub batches: usize,
+    /// Whether the monitor stopped training before all epochs were done. A stop between
+    /// mini-batches leaves the interrupted epoch uncounted.
+    pub stopped: bool,
+    /// Wall-clock seconds of this call.
+    pub seconds: f64,
+}
+
+/// Persistent negative-phase state.
+#[derive(Clone, Debug)]
+enum Chains<T: Float> {
+    /// PCD: binary visible states of the chains and one random stream per chain.
+    Gibbs { v: Array2<T>, rngs: Vec<StreamRng> },
+    /// Persistent EMF: one magnetisation row per batch slot.
+    Magnetisations { m_v: Array2<T>, m_h: Array2<T> },
+}
+
+/// Everything that evolves during training besides the parameters.
+#[derive(Clone, Debug)]
+struct State<T: Float> {
+    /// Epochs completed.
+    epoch: usize,
+    /// Whether the visible bias has been set from data.
+    bias_initialised: bool,
+    /// Momentum buffer of W.
+    velocity: Array2<T>,
+    /// Persistent chains, once created.
+    chains: Option<Chains<T>>,
+    /// CD: one random stream per batch slot.
+    cd_rngs: Vec<StreamRng>,
+    /// Shuffling and chain starts.
+    order_rng: StreamRng,
+}
+
+/// Buffers sized once from (batch, chains, nv, nh).
+#[derive(Clone, Debug)]
+struct Workspace<T: Float> {
+    batch: Array2<T>,
+    hp: Array2<T>,
+    neg_v: Array2<T>,
+    neg_h: Array2<T>,
+    /// g[0]: the W-gradient being built; g[1], g[2]: EMF order-2 and order-3 sums.
+    g: [Array2<T>; 3],
+    ga: Array1<T>,
+    gb: Array1<T>,
+    /// EMF: cached W², W³ and fixed-point scratch.
+    powers: Option<Powers<T>>,
+    scratch: Option<Scratch<T>>,
+}
+
+impl<T: Float> Workspace<T> {
+    fn new(params: &TrainParams, nv: usize, nh: usize, w: ArrayView2<'_, T>) -> Self {
+        let bs = params.batch_size;
+        let z = |r: usize, c: usize| Array2::zeros((r, c));
+        let (neg_v_rows, neg_h_rows) = match params.method {
+            Method::Cd { .. } => (bs, bs),
+            Method::Pcd { chains, .. } => (0, chains),
+            Method::Emf { .. } => (bs, bs),
+        };
+        let (powers, scratch, gsize) = match params.method {
+            Method::Emf { order, .. } => (
+                Some(Powers::new(w, order)),
+                Some(Scratch::new(bs, nv, nh)),
+                (nv, nh),
+            ),
+            _ => (None, None, (0, 0)),
+        };
+        Self {
+            batch: z(bs, nv),
+            hp: z(bs, nh),
+            neg_v: z(neg_v_rows, nv),
+            neg_h: z(neg_h_rows, nh),
+            g: [z(nv, nh), Array2::zeros(gsize), Array2::zeros(gsize)],
+            ga: Array1::zeros(nv),
+            gb: Array1::zeros(nh),
+            powers,
+            scratch,
+        }
+    }
+}
+
+/// `acc[j] += scale · Σ_i x[i, j]`, summing rows in order (deterministic).
+fn add_column_sums<T: Float>(mut acc: ArrayViewMut1<'_, T>, x: ArrayView2<'_, T>, scale: T) {
+    let acc = acc.as_slice_mut().expect("contiguous gradient buffer");
+    for row in x.rows() {
+        for (a, &v) in acc.iter_mut().zip(row) {
+            *a += scale * v;
+        }
+    }
+}
+
+/// The model and everything needed to continue training it.
+#[derive(Debug)]
+struct Core<T: Float> {
+    params: TrainParams,
+    rbm: Rbm<T>,
+    state: State<T>,
+    ws: Workspace<T>,
+}
+
+impl<T: Float> Core<T> {
+    fn new(params: TrainParams, rbm: Rbm<T>, bias_initialised: bool) -> Self {
+        let (nv, nh) = rbm.w.dim();
+        let ws = Workspace::new(&params, nv, nh, rbm.w.view());
+        let state = State {
+            epoch: 0,
+            bias_initialised,
+            velocity: Array2::zeros((nv, nh)),
+            chains: None,
+            cd_rngs: match params.method {
+                Method::Cd { .. } => rng::streams(params.seed, Domain::CdChain, params.batch_size),
+                _ => Vec::new(),
+            },
+            order_rng: rng::stream(params.seed, Domain::Order, 0),
+        };
+        Self {
+            params,
+            rbm,
+            state,
+            ws,
+        }
+    }
+
+    /// Sets the visible bias from the data's log-odds, once.
+    fn init_bias(&mut self, data: ArrayView2<'_, T>) {
+        if !self.state.bias_initialised {
+            self.rbm.a = Rbm::log_odds_bias(data, 1e-3, self.rbm.beta);
+            self.state.bias_initialised = true;
+        }
+    }
+
+    /// Whether epoch `epoch` (0-based) uses persistent chains.
+    fn persistent_now(&self, epoch: usize) -> bool {
+        match self.params.method {
+            Method::Cd { .. } => false,
+            Method::Pcd { .. } => true,
+            Method::Emf { persistence, .. } => match persistence {
+                Persistence::DataInit => false,
+                Persistence::Persistent => true,
+                Persistence::PersistentFrom { epoch: from } => epoch + 1 >= from,
+            },
+        }
+    }
+
+    /// Creates the persistent chains from random rows of `data` if they do not exist yet.
+    fn ensure_chains(&mut self, data: ArrayView2<'_, T>) {
+        if self.state.chains.is_some() {
+            return;
+        }
+        let (nv, nh) = self.rbm.w.dim();
+        let rows = match self.params.method {
+            Method::Pcd { chains, .. } => chains,
+            _ => self.params.batch_size,
+        };
+        let mut v = Array2::zeros((rows, nv));
+        for mut row in v.rows_mut() {
+            let i = rng::index(&mut self.state.order_rng, data.nrows());
+            row.assign(&data.row(i));
+        }
+        self.state.chains = Some(match self.params.method {
+            Method::Pcd { .. } => Chains::Gibbs {
+                v,
+                rngs: rng::streams(self.params.seed, Domain::PcdChain, rows),
+            },
+            _ => {
+                let mut m_h = Array2::zeros((rows, nh));
+                self.rbm.hidden_probs_into(v.view(), m_h.view_mut());
+                Chains::Magnetisations { m_v: v, m_h }
+            }
+        });
+    }
+
+    /// One mini-batch of the rows `idx` of `data`. Returns the EMF fixed-point residual.
+    fn train_batch(&mut self, data: ArrayView2<'_, T>, idx: &[usize], lr: T) -> Option<f64> {
+        let b = idx.len();
+        let beta = self.rbm.beta;
+        let rows = s![..b, ..];
+        let ws = &mut self.ws;
+        for (mut dst, &i) in ws.batch.slice_mut(rows).rows_mut().into_iter().zip(idx) {
+            dst.assign(&data.row(i));
+        }
+        // Positive phase.
+        let (batch, mut hp) = (ws.batch.slice(rows), ws.hp.slice_mut(rows));
+        self.rbm.hidden_probs_into(batch, hp.view_mut());
+        let scale = beta / T::of(b as f64);
+        linalg::gemm(ws.g[0].view_mut(), false, batch.t(), hp.view(), scale);
+        ws.ga.fill(T::zero());
+        ws.gb.fill(T::zero());
+        add_column_sums(ws.ga.view_mut(), batch, scale);
+        add_column_sums(ws.gb.view_mut(), hp.view(), scale);
+        // Negative phase.
+        let residual = match self.params.method {
+            Method::Cd { k } => {
+                cd::negative_phase(&self.rbm, k, ws, &mut self.state.cd_rngs, b);
+                None
+            }
+            Method::Pcd { k, .. } => {
+                self.ensure_chains(data);
+                let Some(Chains::Gibbs { v, rngs }) = &mut self.state.chains else {
+                    unreachable!("PCD chains are Gibbs chains")
+                };
+                pcd::negative_phase(&self.rbm, k, &mut self.ws, v, rngs);
+                None
+            }
+            Method::Emf {
+                order,
+                iterations,
+                damping,
+                ..
+            } => {
+                let persistent = self.persistent_now(self.state.epoch);
+                if persistent {
+                    self.ensure_chains(data);
+                }
+                let chains = match &mut self.state.chains {
+                    Some(Chains::Magnetisations { m_v, m_h }) if persistent => Some((m_v, m_h)),
+                    _ => None,
+                };
+                let step = emf::Step {
+                    order,
+                    iterations,
+                    damping: T::of(damping),
+                };
+                Some(emf::negative_phase(
+                    &self.rbm,
+                    &step,
+                    &mut self.ws,
+                    chains,
+                    b,
+                ))
+            }
+        };
+        self.apply_update(lr);
+        residual
+    }
+
+    /// The fused update: g = g₀ + W⊙g₁ + W²⊙g₂ − decay; v ← μv + lr·g; W ← W + v; then
+    /// the biases (plain SGD) and the cached powers of W.
+    fn apply_update(&mut self, lr: T) {
+        let mu = T::of(self.params.momentum);
+        let (decay_l1, decay_l2) = match self.params.decay {
+            Decay::None => (T::zero(), T::zero()),
+            Decay::L1 { lambda } => (T::of(lambda), T::zero()),
+            Decay::L2 { lambda } => (T::zero(), T::of(lambda)),
+        };
+        let ws = &mut self.ws;
+        let [g0, g1, g2] = &ws.g;
+        let (has1, has2) = (!g1.is_empty(), !g2.is_empty());
+        par::rows_pair(
+            self.rbm.w.view_mut(),
+            self.state.velocity.view_mut(),
+            |i, wrow, vrow| {
+                let g0 = g0.row(i);
+                for j in 0..wrow.len() {
+                    let w = wrow[j];
+                    let mut g = g0[j];
+                    if has1 {
+                        g += w * g1[[i, j]];
+                    }
+                    if has2 {
+                        g += w * w * g2[[i, j]];
+                    }
+                    let sign = if w > T::zero() {
+                        T::one()
+                    } else if w < T::zero() {
+                        -T::one()
+                    } else {
+                        T::zero()
+                    };
+                    g -= decay_l2 * w + decay_l1 * sign;
+                    let v = mu * vrow[j] + lr * g;
+                    vrow[j] = v;
+                    wrow[j] = w + v;
+                }
+            },
+        );
+        self.rbm.a.zip_mut_with(&ws.ga, |a, &g| *a += lr * g);
+        self.rbm.b.zip_mut_with(&ws.gb, |b, &g| *b += lr * g);
+        if let Some(p) = &mut ws.powers {
+            p.update(self.rbm.w.view());
+        }
+    }
+
+    fn check_finite(&self) -> Result<()> {
+        let epoch = self.state.epoch;
+        let bad = |what| Err(Error::Diverged { epoch, what });
+        if !self.rbm.w.iter().all(|x| x.is_finite()) {
+            return bad("weights");
+        }
+        if !self.rbm.a.iter().all(|x| x.is_finite()) {
+            return bad("visible bias");
+        }
+        if !self.rbm.b.iter().all(|x| x.is_finite()) {
+            return bad("hidden bias");
+        }
+        Ok(())
+    }
+}
+
+/// Trains an [`Rbm`] with the method and hyperparameters of a [`TrainParams`].
+///
+/// A trainer owns the model, the optimiser state (momentum, persistent chains, random streams,
+/// epochs done) and a workspace allocated once, so consecutive mini-batches allocate nothing.
+///
+/// ```
+/// use ndarray::Array2;
+/// use onsager::{Method, TrainParams, Trainer};
+/// let data = Array2::from_shape_fn((40, 6), |(i, j)| ((i + j) % 2) as f64);
+/// let params = TrainParams::builder().n_hidden(4).batch_size(10).epochs(3)
+///     .method(Method::Cd { k: 1 }).build().unwrap();
+/// let mut trainer = Trainer::<f64>::new(params, 6).unwrap();
+/// let report = trainer.fit(data.view(), &mut ()).unwrap();
+/// assert_eq!(report.epochs_completed, 3);
+/// assert_eq!(trainer.model().n_hidden(), 4);
+/// ```
+#[derive(Debug)]
+pub struct Trainer<T: Float = f32> {
+    core: Core<T>,
+    pool: Option<rayon::ThreadPool>,
+}
+
+impl<T: Float> Trainer<T> {
+    /// A trainer for a fresh model with `n_visible` inputs: weights N(0, init_std²) from the
+    /// seed, hidden bias 0, visible bias set to the clipped log-odds of the data means (clipped
+    /// to \[0.001, 0.999\]) at the first `fit` or `partial_fit`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] for zero inputs; [`Error::TooLarge`] if the thread pool cannot
+    /// be created.
+    pub fn new(params: TrainParams, n_visible: usize) -> Result<Self> {
+        let rbm = Rbm::random(
+            n_visible,
+            params.n_hidden,
+            T::of(params.init_std),
+            params.seed,
+        )?
+        .with_beta(T::of(params.beta))?;
+        Self::build(params, rbm, false)
+    }
+
+    /// A trainer that continues training an existing model (its biases are kept).
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the model's hidden layer differs from `params.n_hidden`.
+    pub fn with_model(params: TrainParams, rbm: Rbm<T>) -> Result<Self> {
+        if rbm.n_hidden() != params.n_hidden {
+            return Err(Error::Shape {
+                what: "model hidden units",
+                expected: params.n_hidden.to_string(),
+                got: rbm.n_hidden().to_string(),
+            });
+        }
+        let rbm = rbm.with_beta(T::of(params.beta))?;
+        Self::build(params, rbm, true)
+    }
+
+    fn build(params: TrainParams, rbm: Rbm<T>, bias_initialised: bool) -> Result<Self> {
+        let pool = match params.threads {
+            0 => None,
+            n => Some(
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(n)
+                    .build()
+                    .map_err(|e| Error::TooLarge {
+                        what: "thread pool",
+                        reason: e.to_string(),
+                    })?,
+            ),
+        };
+        Ok(Self {
+            core: Core::new(params, rbm, bias_initialised),
+            pool,
+        })
+    }
+
+    /// The model as it stands.
+    pub fn model(&self) -> &Rbm<T> {
+        &self.core.rbm
+    }
+
+    /// The model, consuming the trainer.
+    pub fn into_model(self) -> Rbm<T> {
+        self.core.rbm
+    }
+
+    /// The hyperparameters.
+    pub fn params(&self) -> &TrainParams {
+        &self.core.params
+    }
+
+    /// Epochs completed so far.
+    pub fn epochs_completed(&self) -> usize {
+        self.core.state.epoch
+    }
+
+    fn run<R: Send>(
+        pool: &Option<rayon::ThreadPool>,
+        core: &mut Core<T>,
+        f: impl FnOnce(&mut Core<T>) -> R + Send,
+    ) -> R {
+        match pool {
+            Some(p) => p.install(|| f(core)),
+            None => f(core),
+        }
+    }
+
+    /// Trains on `data` until `params.epochs` epochs are completed in total, one mini-batch at a
+    /// time, reporting to `monitor` (which may stop it between mini-batches).
+    ///
+    /// Each epoch reshuffles the rows (if `shuffle`) with the trainer's own random stream, so a
+    /// trainer restored with the same state continues exactly as an uninterrupted one.
+    ///
+    /// # Shapes
+    /// `data` is (n × nv), rows are samples.
+    ///
+    /// # Errors
+    /// Bad data ([`Error::Shape`], [`Error::Empty`], [`Error::NonFinite`],
+    /// [`Error::OutOfRange`]); [`Error::Diverged`] if a parameter becomes non-finite.
+    pub fn fit(
+        &mut self,
+        data: ArrayView2<'_, T>,
+        monitor: &mut dyn Monitor<T>,
+    ) -> Result<FitReport> {
+        let start = Instant::now();
+        let nv = self.core.rbm.n_visible();
+        check::unit_data("training data", &data, nv)?;
+        self.core.init_bias(data);
+        let n = data.nrows();
+        let bs = self.core.params.batch_size;
+        let epochs = self.core.params.epochs;
+        let batches = n.div_ceil(bs);
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut done = 0;
+        let mut stopped = false;
+        'epochs: while self.core.state.epoch < epochs {
+            let epoch_start = Instant::now();
+            let e = self.core.state.epoch;
+            let lr = self.core.params.learning_rate_at(e);
+            order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
+            if self.core.params.shuffle {
+                rng::shuffle(&mut self.core.state.order_rng, &mut order);
+            }
+            let (mut residual_sum, mut residuals) = (0.0, 0usize);
+            for (bi, idx) in order.chunks(bs).enumerate() {
+                let progress = BatchProgress {
+                    epoch: e + 1,
+                    epochs,
+                    batch: bi,
+                    batches,
+                    samples: bi * bs,
+                };
+                if monitor.on_batch(&progress) == ControlFlow::Break(()) {
+                    stopped = true;
+                    break 'epochs;
+                }
+                let r = Self::run(&self.pool, &mut self.core, |c| {
+                    c.train_batch(data, idx, T::of(lr))
+                });
+                if let Some(r) = r {
+                    residual_sum += r;
+                    residuals += 1;
+                }
+                done += 1;
+            }
+            self.core.state.epoch += 1;
+            self.core.check_finite()?;
+            let report = EpochReport {
+                epoch: e + 1,
+                epochs,
+                learning_rate: lr,
+                batches,
+                samples: n,
+                seconds: epoch_start.elapsed().as_secs_f64(),
+                fixed_point_residual: (residuals > 0).then(|| residual_sum / residuals as f64),
+            };
+            if monitor.on_epoch(&report, &self.core.rbm) == ControlFlow::Break(()) {
+                stopped = self.core.state.epoch < epochs;
+                break;
+            }
+        }
+        Ok(FitReport {
+            epochs_completed: self.core.state.epoch,
+            batches: done,
+            stopped,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// One update from `batch` (split into chunks of `batch_size` rows if larger), at the
+    /// learning rate of the current epoch, for streaming use. The first call sets the visible
+    /// bias from this batch; persistent chains start from its rows. Epochs are not advanced.
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`].
+    pub fn partial_fit(&mut self, batch: ArrayView2<'_, T>) -> Result<()> {
+        let nv = self.core.rbm.n_visible();
+        check::unit_data("training batch", &batch, nv)?;
+        self.core.init_bias(batch);
+        let lr = T::of(self.core.params.learning_rate_at(self.core.state.epoch));
+        let idx: Vec<usize> = (0..batch.nrows()).collect();
+        for chunk in idx.chunks(self.core.params.batch_size) {
+            Self::run(&self.pool, &mut self.core, |c| {
+                c.train_batch(batch, chunk, lr)
+            });
+        }
+        self.core.check_finite()
+    }
+}
+
+impl TrainParams {
+    /// Trains a fresh model on `data` with these parameters (see [`Trainer::fit`]).
+    ///
+    /// # Errors
+    /// As [`Trainer::fit`].
+    pub fn fit<T: Float>(&self, data: ArrayView2<'_, T>) -> Result<Rbm<T>> {
+        let mut t = Trainer::new(self.clone(), data.ncols())?;
+        t.fit(data, &mut ())?;
+        Ok(t.into_model())
+    }
+}

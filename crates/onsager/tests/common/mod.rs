@@ -1,0 +1,122 @@
+//! Shared test helpers: random models and brute-force oracles over every (v, h).
+#![allow(dead_code)]
+
+use ndarray::{Array1, Array2};
+use onsager::{Float, Rbm};
+use rand::RngExt;
+use rand_distr::StandardNormal;
+
+/// A model with W ~ N(0, w_std²), a, b ~ N(0, bias_std²), from `seed`.
+pub fn random_rbm<T: Float>(nv: usize, nh: usize, w_std: f64, bias_std: f64, seed: u64) -> Rbm<T> {
+    let mut r = onsager::rng::stream(seed, onsager::rng::Domain::Estimate, 999);
+    let mut n = |s: f64| T::of(s * r.sample::<f64, _>(StandardNormal));
+    let w = Array2::from_shape_fn((nv, nh), |_| n(w_std));
+    let a = Array1::from_shape_fn(nv, |_| n(bias_std));
+    let b = Array1::from_shape_fn(nh, |_| n(bias_std));
+    Rbm::from_parts(w, a, b).unwrap()
+}
+
+/// The same parameters scaled: W → εW (biases kept).
+pub fn scale_weights<T: Float>(rbm: &Rbm<T>, eps: f64) -> Rbm<T> {
+    Rbm::from_parts(
+        rbm.weights().mapv(|w| T::of(w.f64() * eps)),
+        rbm.visible_bias().to_owned(),
+        rbm.hidden_bias().to_owned(),
+    )
+    .unwrap()
+    .with_beta(rbm.beta())
+    .unwrap()
+}
+
+/// All 2^n binary vectors as rows, bit j of row s being unit j.
+pub fn all_states(n: usize) -> Array2<f64> {
+    Array2::from_shape_fn((1 << n, n), |(s, j)| (s >> j & 1) as f64)
+}
+
+/// −β·E(v, h) computed directly from the definition, in f64.
+pub fn neg_energy<T: Float>(rbm: &Rbm<T>, v: &[f64], h: &[f64]) -> f64 {
+    let (w, a, b) = (rbm.weights(), rbm.visible_bias(), rbm.hidden_bias());
+    let mut e = 0.0;
+    for i in 0..v.len() {
+        e += a[i].f64() * v[i];
+        for j in 0..h.len() {
+            e += v[i] * w[[i, j]].f64() * h[j];
+        }
+    }
+    for j in 0..h.len() {
+        e += b[j].f64() * h[j];
+    }
+    rbm.beta().f64() * e
+}
+
+/// Brute-force oracle: the table of −βE over every (v, h).
+pub struct BruteForce {
+    pub vs: Array2<f64>,
+    pub hs: Array2<f64>,
+    /// neg_e[[v, h]] = −βE(v, h).
+    pub neg_e: Array2<f64>,
+}
+
+impl BruteForce {
+    pub fn new<T: Float>(rbm: &Rbm<T>) -> Self {
+        let vs = all_states(rbm.n_visible());
+        let hs = all_states(rbm.n_hidden());
+        let neg_e = Array2::from_shape_fn((vs.nrows(), hs.nrows()), |(i, j)| {
+            neg_energy(
+                rbm,
+                vs.row(i).as_slice().unwrap(),
+                hs.row(j).as_slice().unwrap(),
+            )
+        });
+        Self { vs, hs, neg_e }
+    }
+
+    fn lse(xs: impl Iterator<Item = f64>) -> f64 {
+        let xs: Vec<f64> = xs.collect();
+        let m = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        m + xs.iter().map(|x| (x - m).exp()).sum::<f64>().ln()
+    }
+
+    pub fn log_z(&self) -> f64 {
+        Self::lse(self.neg_e.iter().copied())
+    }
+
+    /// F_c(v) = −log Σ_h exp(−βE(v, h)) for visible state index `vi`.
+    pub fn free_energy(&self, vi: usize) -> f64 {
+        -Self::lse(self.neg_e.row(vi).iter().copied())
+    }
+
+    /// P(h_j = 1 | v) for visible state index `vi`.
+    pub fn p_h_given_v(&self, vi: usize, j: usize) -> f64 {
+        let num = Self::lse(
+            (0..self.hs.nrows())
+                .filter(|&s| self.hs[[s, j]] == 1.0)
+                .map(|s| self.neg_e[[vi, s]]),
+        );
+        (num + self.free_energy(vi)).exp()
+    }
+
+    /// P(v_i = 1 | h) for hidden state index `hi`.
+    pub fn p_v_given_h(&self, hi: usize, i: usize) -> f64 {
+        let all = Self::lse(self.neg_e.column(hi).iter().copied());
+        let num = Self::lse(
+            (0..self.vs.nrows())
+                .filter(|&s| self.vs[[s, i]] == 1.0)
+                .map(|s| self.neg_e[[s, hi]]),
+        );
+        (num - all).exp()
+    }
+}
+
+/// Every distinct bars-and-stripes pattern on a `rows × cols` grid, one per row.
+pub fn bars_and_stripes(rows: usize, cols: usize) -> Array2<f64> {
+    let mut out = Vec::new();
+    for mask in 0..1u32 << rows {
+        out.extend((0..rows * cols).map(|p| (mask >> (p / cols) & 1) as f64));
+    }
+    for mask in 1..(1u32 << cols) - 1 {
+        out.extend((0..rows * cols).map(|p| (mask >> (p % cols) & 1) as f64));
+    }
+    let n = out.len() / (rows * cols);
+    Array2::from_shape_vec((n, rows * cols), out).unwrap()
+}

@@ -28,10 +28,16 @@ fn bars_and_stripes(rows: usize, cols: usize) -> Array2<f64> {
 }
 
 fn main() -> Result<(), onsager::Error> {
-    let epochs: usize = std::env::args()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(300);
+    let arg = |i: usize, default: f64| {
+        std::env::args()
+            .nth(i)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    };
+    let epochs = arg(1, 300.0) as usize;
+    let lr = arg(2, 0.05);
+    let momentum = arg(3, 0.5);
+    let iterations = arg(4, 3.0) as usize;
     let patterns = bars_and_stripes(3, 4);
     let data = Array2::from_shape_fn((patterns.nrows() * 10, 12), |(i, j)| {
         patterns[[i % patterns.nrows(), j]]
@@ -41,9 +47,20 @@ fn main() -> Result<(), onsager::Error> {
         patterns.nrows(),
         -(patterns.nrows() as f64).ln()
     );
+    // The starting point: zero weights, visible bias at the log-odds of the pixel means.
+    let means = data.mean_axis(ndarray::Axis(0)).expect("non-empty");
+    let start = onsager::Rbm::from_parts(
+        Array2::zeros((12, 10)),
+        means.mapv(|p: f64| (p / (1.0 - p)).ln()),
+        ndarray::Array1::zeros(10),
+    )?;
+    println!(
+        "start        {:8.3}",
+        exact::mean_log_likelihood(&start, patterns.view())?
+    );
     let emf = |order, persistence| Method::Emf {
         order,
-        iterations: 3,
+        iterations,
         damping: 0.5,
         persistence,
     };
@@ -62,9 +79,9 @@ fn main() -> Result<(), onsager::Error> {
             let params = TrainParams::builder()
                 .n_hidden(10)
                 .method(method)
-                .learning_rate(0.05)
+                .learning_rate(lr)
                 .batch_size(22)
-                .momentum(0.5)
+                .momentum(momentum)
                 .epochs(epochs)
                 .init_std(0.1)
                 .decay(onsager::Decay::None)

@@ -61,6 +61,7 @@ mod check;
 mod error;
 pub mod estimate;
 mod float;
+pub mod io;
 pub mod kernels;
 mod linalg;
 pub mod meanfield;

@@ -399,7 +399,7 @@ pub fn fixed_point<T: Float>(
             reason: "must lie in (0, 1]",
         });
     }
-    if !(tol >= 0.0) {
+    if tol.is_nan() || tol < 0.0 {
         return Err(Error::InvalidParam {
             name: "tol",
             value: tol.to_string(),
@@ -411,7 +411,7 @@ pub fn fixed_point<T: Float>(
     let (mut mv, mut mh) = (m_v.to_owned(), m_h.to_owned());
     let mut residual = f64::INFINITY;
     let mut iterations = 0;
-    while iterations < max_iter && !(residual <= tol) {
+    while iterations < max_iter && (residual.is_nan() || residual > tol) {
         residual = sweep(
             rbm,
             &pw,

@@ -200,3 +200,40 @@ fn converge_loose(rbm: &Rbm<f64>, order: EmfOrder) -> FixedPoint<f64> {
     let mh = Array2::from_elem((4, rbm.n_hidden()), 0.5);
     meanfield::fixed_point(rbm, order, mv.view(), mh.view(), 0.5, 200, 1e-9).unwrap()
 }
+
+#[test]
+fn emf_gradient_at_the_fixed_point_approaches_the_exact_model_expectation() {
+    // d log Z / dW = β⟨v hᵀ⟩ under the model, by enumeration; the EMF estimate at m* errs by
+    // O(ε^k) (the derivative of an O(ε^{k+1}) error in log Z).
+    let base = random_rbm::<f64>(6, 5, 1.0, 1.0, 26);
+    let error = |order, eps: f64| {
+        let rbm = scale_weights(&base, eps);
+        let bf = common::BruteForce::new(&rbm);
+        let log_z = bf.log_z();
+        let mut exact = Array2::<f64>::zeros((6, 5));
+        for (vi, v) in bf.vs.rows().into_iter().enumerate() {
+            for (hi, h) in bf.hs.rows().into_iter().enumerate() {
+                let p = (bf.neg_e[[vi, hi]] - log_z).exp();
+                for i in 0..6 {
+                    for j in 0..5 {
+                        exact[[i, j]] += p * v[i] * h[j];
+                    }
+                }
+            }
+        }
+        let fp = converge(&rbm, order, 1);
+        let g = meanfield::log_z_gradient(&rbm, order, fp.m_v.view(), fp.m_h.view()).unwrap();
+        (&g - &exact).iter().fold(0.0f64, |m, d| m.max(d.abs()))
+    };
+    for (k, order) in ORDERS.into_iter().enumerate() {
+        let (e1, e2) = (error(order, 0.1), error(order, 0.05));
+        let slope = (e1 / e2).log2();
+        let want = (k + 1) as f64;
+        assert!(
+            (slope - want).abs() < 0.4,
+            "{order:?}: errors {e1:e} {e2:e}, slope {slope}"
+        );
+    }
+    assert!(error(EmfOrder::Third, 0.1) < error(EmfOrder::Second, 0.1));
+    assert!(error(EmfOrder::Second, 0.1) < error(EmfOrder::First, 0.1));
+}

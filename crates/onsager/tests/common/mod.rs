@@ -120,3 +120,39 @@ pub fn bars_and_stripes(rows: usize, cols: usize) -> Array2<f64> {
     let n = out.len() / (rows * cols);
     Array2::from_shape_vec((n, rows * cols), out).unwrap()
 }
+
+/// The shared MNIST folder (`../shared/data/mnist` beside the project root).
+pub fn mnist_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
+}
+
+/// `n` binarised (≥ 128) 4×4 patches from the central 20×20 of random MNIST training images:
+/// a 16-pixel data set with real structure on which exact likelihoods are cheap.
+pub fn mnist_patches(n: usize, seed: u64) -> Array2<f64> {
+    let imgs = onsager::io::idx::read_images(mnist_dir().join("train-images-idx3-ubyte.gz"))
+        .expect("MNIST in ../shared");
+    let mut r = onsager::rng::stream(seed, onsager::rng::Domain::Order, 77);
+    let mut out = Array2::zeros((n, 16));
+    for mut row in out.rows_mut() {
+        let i = onsager::rng::index(&mut r, imgs.nrows());
+        let (y, x) = (
+            4 + onsager::rng::index(&mut r, 17),
+            4 + onsager::rng::index(&mut r, 17),
+        );
+        for p in 0..16 {
+            row[p] = (imgs[[i, (y + p / 4) * 28 + x + p % 4]] >= 128) as u8 as f64;
+        }
+    }
+    out
+}
+
+/// The model at the start of training: zero weights, visible bias at the clipped log-odds of
+/// the data means (as the trainer initialises it), zero hidden bias.
+pub fn start_model(data: &Array2<f64>, nh: usize) -> Rbm<f64> {
+    let means = data.mean_axis(ndarray::Axis(0)).unwrap();
+    let a = means.mapv(|p| {
+        let p = p.clamp(1e-3, 1.0 - 1e-3);
+        (p / (1.0 - p)).ln()
+    });
+    Rbm::from_parts(Array2::zeros((data.ncols(), nh)), a, Array1::zeros(nh)).unwrap()
+}

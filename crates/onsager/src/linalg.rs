@@ -1,10 +1,17 @@
 //! Matrix products: the only module that touches faer.
 //!
 //! ndarray views (any strides, transposed views included) are handed to faer's matmul without
-//! copies. faer splits the work over output blocks, so results do not depend on the thread count.
+//! copies.
+//!
+//! Parallelism: the output is cut into a fixed set of blocks that depends only on the shapes
+//! (never on the thread count); each block is one sequential faer product over the full inner
+//! dimension, and the blocks are spread over the current rayon pool by recursive `join`. So
+//! every output element is computed by the same kernel in the same order with 1 or 16 threads
+//! (bit-identical results), and nothing is allocated per call (faer's own parallel path
+//! allocates packing buffers each time).
 
 use faer::{Accum, MatMut, MatRef, Par};
-use ndarray::{ArrayView2, ArrayViewMut2};
+use ndarray::{ArrayView2, ArrayViewMut2, Axis};
 
 use crate::Float;
 
@@ -25,13 +32,18 @@ fn mat_mut<'a, T: Float>(a: &mut ArrayViewMut2<'a, T>) -> MatMut<'a, T> {
     unsafe { MatMut::from_raw_parts_mut(a.as_mut_ptr(), r, c, s0, s1) }
 }
 
-/// `dst ← alpha·a·b` (or `dst ← dst + alpha·a·b` with `accumulate`), multithreaded on the
-/// current rayon pool.
+/// Products with fewer multiply-adds than this run as one block.
+const MIN_SPLIT_WORK: usize = 1 << 18;
+/// At most this many blocks per product, each at least `MIN_BLOCK` wide.
+const MAX_BLOCKS: usize = 16;
+const MIN_BLOCK: usize = 32;
+
+/// `dst ← alpha·a·b` (or `dst ← dst + alpha·a·b` with `accumulate`), on the current rayon pool.
 ///
 /// # Panics
 /// If the shapes do not chain (an internal invariant: callers size their buffers).
 pub fn gemm<T: Float>(
-    mut dst: ArrayViewMut2<'_, T>,
+    dst: ArrayViewMut2<'_, T>,
     accumulate: bool,
     a: ArrayView2<'_, T>,
     b: ArrayView2<'_, T>,
@@ -40,23 +52,74 @@ pub fn gemm<T: Float>(
     assert_eq!(dst.nrows(), a.nrows(), "gemm: rows of dst and a");
     assert_eq!(dst.ncols(), b.ncols(), "gemm: cols of dst and b");
     assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions");
-    let accum = if accumulate {
-        Accum::Add
+    let (m, n, k) = (dst.nrows(), dst.ncols(), a.ncols());
+    let split_rows = m >= n;
+    let d = m.max(n);
+    let (blocks, width) = if m * n * k < MIN_SPLIT_WORK || d < 2 * MIN_BLOCK {
+        (1, d)
     } else {
-        Accum::Replace
+        let width = d.div_ceil(MAX_BLOCKS).max(MIN_BLOCK).next_multiple_of(16);
+        (d.div_ceil(width), width)
     };
-    let par = match rayon::current_num_threads() {
-        1 => Par::Seq,
-        n => Par::rayon(n),
-    };
-    faer::linalg::matmul::matmul(
-        mat_mut(&mut dst),
-        accum,
-        mat_ref(&a),
-        mat_ref(&b),
+    let job = Job {
+        accumulate,
         alpha,
-        par,
-    );
+        width,
+        split_rows,
+    };
+    job.run(dst, a, b, blocks);
+}
+
+struct Job<T> {
+    accumulate: bool,
+    alpha: T,
+    width: usize,
+    split_rows: bool,
+}
+
+impl<T: Float> Job<T> {
+    /// Computes `blocks` consecutive blocks of the output, halving the range recursively.
+    fn run(
+        &self,
+        mut dst: ArrayViewMut2<'_, T>,
+        a: ArrayView2<'_, T>,
+        b: ArrayView2<'_, T>,
+        blocks: usize,
+    ) {
+        if blocks <= 1 {
+            let accum = if self.accumulate {
+                Accum::Add
+            } else {
+                Accum::Replace
+            };
+            faer::linalg::matmul::matmul(
+                mat_mut(&mut dst),
+                accum,
+                mat_ref(&a),
+                mat_ref(&b),
+                self.alpha,
+                Par::Seq,
+            );
+            return;
+        }
+        let left = blocks / 2;
+        let at = left * self.width;
+        if self.split_rows {
+            let (d1, d2) = dst.split_at(Axis(0), at);
+            let (a1, a2) = a.split_at(Axis(0), at);
+            rayon::join(
+                || self.run(d1, a1, b, left),
+                || self.run(d2, a2, b, blocks - left),
+            );
+        } else {
+            let (d1, d2) = dst.split_at(Axis(1), at);
+            let (b1, b2) = b.split_at(Axis(1), at);
+            rayon::join(
+                || self.run(d1, a, b1, left),
+                || self.run(d2, a, b2, blocks - left),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -81,5 +144,35 @@ mod tests {
         let a32 = a.mapv(|x| x as f32);
         gemm(g.view_mut(), false, a32.t(), a32.view(), 1.0);
         assert_eq!(g, a32.t().dot(&a32));
+    }
+
+    #[test]
+    fn blocked_products_match_and_do_not_depend_on_the_thread_count() {
+        // Shapes that split by rows and by columns, with a ragged last block.
+        for (m, k, n) in [
+            (100, 784, 500),
+            (784, 100, 500),
+            (100, 500, 784),
+            (37, 300, 1000),
+        ] {
+            let a =
+                Array2::from_shape_fn((m, k), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 11.0 - 0.4);
+            let b =
+                Array2::from_shape_fn((k, n), |(i, j)| ((i * 5 + j * 2) % 13) as f32 / 13.0 - 0.5);
+            let run = |threads: usize| {
+                let pool = rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .build()
+                    .unwrap();
+                let mut c = Array2::<f32>::zeros((m, n));
+                pool.install(|| gemm(c.view_mut(), false, a.view(), b.view(), 1.0));
+                c
+            };
+            let (one, two) = (run(1), run(2));
+            assert!(one == two, "{m}x{k}x{n}: 1 vs 2 threads differ");
+            let want = a.dot(&b);
+            let err = (&one - &want).iter().fold(0f32, |e, d| e.max(d.abs()));
+            assert!(err < 1e-3, "{m}x{k}x{n}: max error {err}");
+        }
     }
 }

@@ -313,6 +313,75 @@ impl<T: Float> Core<T> {
         }
     }
 
+    /// The epoch loop of [`Trainer::fit`], run inside the trainer's pool.
+    fn fit(
+        &mut self,
+        data: ArrayView2<'_, T>,
+        monitor: &mut (dyn Monitor<T> + Send),
+    ) -> Result<FitReport> {
+        let start = Instant::now();
+        let nv = self.rbm.n_visible();
+        check::unit_data("training data", &data, nv)?;
+        self.init_bias(data);
+        let n = data.nrows();
+        let bs = self.params.batch_size;
+        let epochs = self.params.epochs;
+        let batches = n.div_ceil(bs);
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut done = 0;
+        let mut stopped = false;
+        'epochs: while self.state.epoch < epochs {
+            let epoch_start = Instant::now();
+            let e = self.state.epoch;
+            let lr = self.params.learning_rate_at(e);
+            order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
+            if self.params.shuffle {
+                rng::shuffle(&mut self.state.order_rng, &mut order);
+            }
+            let (mut residual_sum, mut residuals) = (0.0, 0usize);
+            for (bi, idx) in order.chunks(bs).enumerate() {
+                let progress = BatchProgress {
+                    epoch: e + 1,
+                    epochs,
+                    batch: bi,
+                    batches,
+                    samples: bi * bs,
+                };
+                if monitor.on_batch(&progress) == ControlFlow::Break(()) {
+                    stopped = true;
+                    break 'epochs;
+                }
+                let r = self.train_batch(data, idx, T::of(lr));
+                if let Some(r) = r {
+                    residual_sum += r;
+                    residuals += 1;
+                }
+                done += 1;
+            }
+            self.state.epoch += 1;
+            self.check_finite()?;
+            let report = EpochReport {
+                epoch: e + 1,
+                epochs,
+                learning_rate: lr,
+                batches,
+                samples: n,
+                seconds: epoch_start.elapsed().as_secs_f64(),
+                fixed_point_residual: (residuals > 0).then(|| residual_sum / residuals as f64),
+            };
+            if monitor.on_epoch(&report, &self.rbm) == ControlFlow::Break(()) {
+                stopped = self.state.epoch < epochs;
+                break;
+            }
+        }
+        Ok(FitReport {
+            epochs_completed: self.state.epoch,
+            batches: done,
+            stopped,
+            seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
     fn check_finite(&self) -> Result<()> {
         let epoch = self.state.epoch;
         let bad = |what| Err(Error::Diverged { epoch, what });
@@ -348,7 +417,9 @@ impl<T: Float> Core<T> {
 #[derive(Debug)]
 pub struct Trainer<T: Float = f32> {
     core: Core<T>,
-    pool: Option<rayon::ThreadPool>,
+    /// The trainer's own pool: each call runs inside one `install`, so work enters the pool
+    /// once per call rather than once per parallel loop (which would allocate).
+    pool: rayon::ThreadPool,
 }
 
 impl<T: Float> Trainer<T> {
@@ -387,18 +458,17 @@ impl<T: Float> Trainer<T> {
     }
 
     fn build(params: TrainParams, rbm: Rbm<T>, bias_initialised: bool) -> Result<Self> {
-        let pool = match params.threads {
-            0 => None,
-            n => Some(
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(n)
-                    .build()
-                    .map_err(|e| Error::TooLarge {
-                        what: "thread pool",
-                        reason: e.to_string(),
-                    })?,
-            ),
+        let threads = match params.threads {
+            0 => rayon::current_num_threads(),
+            n => n,
         };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .map_err(|e| Error::TooLarge {
+                what: "thread pool",
+                reason: e.to_string(),
+            })?;
         Ok(Self {
             core: Core::new(params, rbm, bias_initialised),
             pool,
@@ -425,17 +495,6 @@ impl<T: Float> Trainer<T> {
         self.core.state.epoch
     }
 
-    fn run<R: Send>(
-        pool: &Option<rayon::ThreadPool>,
-        core: &mut Core<T>,
-        f: impl FnOnce(&mut Core<T>) -> R + Send,
-    ) -> R {
-        match pool {
-            Some(p) => p.install(|| f(core)),
-            None => f(core),
-        }
-    }
-
     /// Trains on `data` until `params.epochs` epochs are completed in total, one mini-batch at a
     /// time, reporting to `monitor` (which may stop it between mini-batches).
     ///
@@ -451,71 +510,10 @@ impl<T: Float> Trainer<T> {
     pub fn fit(
         &mut self,
         data: ArrayView2<'_, T>,
-        monitor: &mut dyn Monitor<T>,
+        monitor: &mut (dyn Monitor<T> + Send),
     ) -> Result<FitReport> {
-        let start = Instant::now();
-        let nv = self.core.rbm.n_visible();
-        check::unit_data("training data", &data, nv)?;
-        self.core.init_bias(data);
-        let n = data.nrows();
-        let bs = self.core.params.batch_size;
-        let epochs = self.core.params.epochs;
-        let batches = n.div_ceil(bs);
-        let mut order: Vec<usize> = (0..n).collect();
-        let mut done = 0;
-        let mut stopped = false;
-        'epochs: while self.core.state.epoch < epochs {
-            let epoch_start = Instant::now();
-            let e = self.core.state.epoch;
-            let lr = self.core.params.learning_rate_at(e);
-            order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
-            if self.core.params.shuffle {
-                rng::shuffle(&mut self.core.state.order_rng, &mut order);
-            }
-            let (mut residual_sum, mut residuals) = (0.0, 0usize);
-            for (bi, idx) in order.chunks(bs).enumerate() {
-                let progress = BatchProgress {
-                    epoch: e + 1,
-                    epochs,
-                    batch: bi,
-                    batches,
-                    samples: bi * bs,
-                };
-                if monitor.on_batch(&progress) == ControlFlow::Break(()) {
-                    stopped = true;
-                    break 'epochs;
-                }
-                let r = Self::run(&self.pool, &mut self.core, |c| {
-                    c.train_batch(data, idx, T::of(lr))
-                });
-                if let Some(r) = r {
-                    residual_sum += r;
-                    residuals += 1;
-                }
-                done += 1;
-            }
-            self.core.state.epoch += 1;
-            self.core.check_finite()?;
-            let report = EpochReport {
-                epoch: e + 1,
-                epochs,
-                learning_rate: lr,
-                batches,
-                samples: n,
-                seconds: epoch_start.elapsed().as_secs_f64(),
-                fixed_point_residual: (residuals > 0).then(|| residual_sum / residuals as f64),
-            };
-            if monitor.on_epoch(&report, &self.core.rbm) == ControlFlow::Break(()) {
-                stopped = self.core.state.epoch < epochs;
-                break;
-            }
-        }
-        Ok(FitReport {
-            epochs_completed: self.core.state.epoch,
-            batches: done,
-            stopped,
-            seconds: start.elapsed().as_secs_f64(),
-        })
+        let Self { core, pool } = self;
+        pool.install(|| core.fit(data, monitor))
     }
 
     /// One update from `batch` (split into chunks of `batch_size` rows if larger), at the
@@ -525,17 +523,17 @@ impl<T: Float> Trainer<T> {
     /// # Errors
     /// As [`Trainer::fit`].
     pub fn partial_fit(&mut self, batch: ArrayView2<'_, T>) -> Result<()> {
-        let nv = self.core.rbm.n_visible();
-        check::unit_data("training batch", &batch, nv)?;
-        self.core.init_bias(batch);
-        let lr = T::of(self.core.params.learning_rate_at(self.core.state.epoch));
+        let Self { core, pool } = self;
+        check::unit_data("training batch", &batch, core.rbm.n_visible())?;
+        core.init_bias(batch);
+        let lr = T::of(core.params.learning_rate_at(core.state.epoch));
         let idx: Vec<usize> = (0..batch.nrows()).collect();
-        for chunk in idx.chunks(self.core.params.batch_size) {
-            Self::run(&self.pool, &mut self.core, |c| {
-                c.train_batch(batch, chunk, lr)
-            });
-        }
-        self.core.check_finite()
+        pool.install(|| {
+            for chunk in idx.chunks(core.params.batch_size) {
+                core.train_batch(batch, chunk, lr);
+            }
+        });
+        core.check_finite()
     }
 }
 

@@ -1,0 +1,82 @@
+//! The steady-state training loop allocates nothing: a counting global allocator (this test
+//! binary only) sees no allocation between consecutive mini-batches after the first epoch.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ndarray::Array2;
+use onsager::{BatchProgress, EmfOrder, Method, Monitor, Persistence, TrainParams, Trainer};
+
+struct Counting;
+static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Records the allocation count at each mini-batch of epochs ≥ 2.
+struct Recorder(Vec<usize>);
+
+impl Monitor<f32> for Recorder {
+    fn on_batch(&mut self, p: &BatchProgress) -> std::ops::ControlFlow<()> {
+        if p.epoch >= 2 && p.batch >= 1 {
+            self.0.push(ALLOCS.load(Ordering::SeqCst));
+        }
+        std::ops::ControlFlow::Continue(())
+    }
+}
+
+#[test]
+fn steady_state_mini_batches_allocate_nothing() {
+    let data = Array2::from_shape_fn((1000, 784), |(i, j)| {
+        ((i * 31 + j * 17) % 5 == 0) as u8 as f32
+    });
+    for threads in [1, 2] {
+        for method in [
+            Method::Cd { k: 1 },
+            Method::Pcd { k: 1, chains: 100 },
+            Method::emf(EmfOrder::First),
+            Method::emf(EmfOrder::Third),
+            Method::Emf {
+                order: EmfOrder::Second,
+                iterations: 3,
+                damping: 0.5,
+                persistence: Persistence::DataInit,
+            },
+        ] {
+            let p = TrainParams::builder()
+                .n_hidden(500)
+                .method(method)
+                .batch_size(100)
+                .epochs(2)
+                .threads(threads)
+                .build()
+                .unwrap();
+            let mut t = Trainer::new(p, 784).unwrap();
+            let mut rec = Recorder(Vec::with_capacity(64)); // the recorder itself must not allocate
+            t.fit(data.view(), &mut rec).unwrap();
+            let counts = rec.0;
+            assert!(counts.len() >= 8);
+            let grown = counts.last().unwrap() - counts.first().unwrap();
+            assert_eq!(
+                grown,
+                0,
+                "{method:?} with {threads} threads: {grown} allocations over {} batches",
+                counts.len() - 1
+            );
+        }
+    }
+}

@@ -1,7 +1,9 @@
-//! Trains every method on 3×4 bars-and-stripes (12 visible units, 22 patterns) and prints the
-//! exact mean log-likelihood per epoch block. The optimum is −ln 22 ≈ −3.091 nats.
+//! Trains every method on 3×4 bars-and-stripes (12 visible units, 22 patterns, each repeated
+//! 10 times) with 10 hidden units and prints the exact mean log-likelihood of the patterns for
+//! three seeds. The optimum is −ln 22 ≈ −3.091 nats.
 //!
-//! `cargo run --release -p onsager --example bars_and_stripes [epochs]`
+//! `cargo run --release -p onsager --example bars_and_stripes [epochs [lr [momentum [iters]]]]`
+//! (defaults 300, 0.1 decaying linearly to 0, 0.5, 3).
 
 use ndarray::Array2;
 use onsager::estimate::exact;
@@ -35,7 +37,7 @@ fn main() -> Result<(), onsager::Error> {
             .unwrap_or(default)
     };
     let epochs = arg(1, 300.0) as usize;
-    let lr = arg(2, 0.05);
+    let lr = arg(2, 0.1);
     let momentum = arg(3, 0.5);
     let iterations = arg(4, 3.0) as usize;
     let patterns = bars_and_stripes(3, 4);
@@ -80,6 +82,7 @@ fn main() -> Result<(), onsager::Error> {
                 .n_hidden(10)
                 .method(method)
                 .learning_rate(lr)
+                .schedule(onsager::Schedule::Linear { final_rate: 0.0 })
                 .batch_size(22)
                 .momentum(momentum)
                 .epochs(epochs)

@@ -17,11 +17,11 @@
 //! gradient is the mean over the mini-batch of the data term minus the method's estimate of
 //! ∂ log Z:
 //!
-//! | [`Method`] | ∂ log Z from | cost per mini-batch |
+//! | [`Method`] | ∂ log Z from | matrix products per mini-batch |
 //! |---|---|---|
-//! | `Cd { k }` | k Gibbs steps from the batch | 2k + 2 matrix products |
-//! | `Pcd { k, chains }` | k Gibbs steps of persistent chains | 2k + 3 |
-//! | `Emf { order, iterations, .. }` | the stationary point of Γ_order | ≈ 2·order·iterations + order + 1 |
+//! | `Cd { k }` | k Gibbs steps from the batch | 2k + 3 |
+//! | `Pcd { k, chains }` | k Gibbs steps of persistent chains | 2k + 4 |
+//! | `Emf { order, iterations, .. }` | the stationary point of Γ_order | 2 + 2·order·iterations + order |
 //!
 //! ```
 //! use ndarray::Array2;
@@ -49,9 +49,9 @@
 //! bit-identical results with any number of threads.
 //!
 //! ## The mathematics
-//! Equations are named after sections of `docs/emf-math.md`-style references in each item's
-//! docs: the model (§1), the EMF free energy Γ_k (§2) in [`meanfield`], its fixed point (§3),
-//! the EMF gradient (§4) and the estimators (§5) in [`estimate`].
+//! Each item's docs name the equation it implements, by section of the project's maths
+//! reference ("emf-math"): the model and the learning rule (§1), the EMF free energy Γ_k (§2),
+//! its fixed point (§3) and gradient (§4) in [`meanfield`], the estimators (§5) in [`estimate`].
 //!
 //! ## When not to use it
 //! Only binary (Bernoulli) units are supported; real-valued data must be scaled to \[0, 1\]
@@ -79,3 +79,7 @@ pub use model::Rbm;
 pub use monitor::{BatchProgress, CancelFlag, EpochReport, Monitor};
 pub use params::{Decay, Method, Persistence, Schedule, TrainConfig, TrainParams};
 pub use train::{FitReport, Trainer};
+
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

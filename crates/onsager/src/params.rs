@@ -337,3 +337,51 @@ impl<'de> Deserialize<'de> for TrainParams {
             .map_err(serde::de::Error::custom)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_give_the_documented_rates() {
+        let p = |s| {
+            TrainParams::builder()
+                .learning_rate(0.1)
+                .epochs(5)
+                .schedule(s)
+                .build()
+                .unwrap()
+        };
+        let c = p(Schedule::Constant);
+        assert!((0..5).all(|e| c.learning_rate_at(e) == 0.1));
+        let l = p(Schedule::Linear { final_rate: 0.02 });
+        let want = [0.1, 0.08, 0.06, 0.04, 0.02];
+        for (e, w) in want.iter().enumerate() {
+            assert!((l.learning_rate_at(e) - w).abs() < 1e-15, "epoch {e}");
+        }
+        let x = p(Schedule::Exponential { factor: 0.5 });
+        assert!((x.learning_rate_at(3) - 0.0125).abs() < 1e-15);
+    }
+
+    #[test]
+    fn params_round_trip_through_json_and_deserialising_checks_them() {
+        let p = TrainParams::builder()
+            .method(Method::Emf {
+                order: EmfOrder::Third,
+                iterations: 5,
+                damping: 0.3,
+                persistence: Persistence::PersistentFrom { epoch: 4 },
+            })
+            .decay(Decay::L1 { lambda: 0.01 })
+            .build()
+            .unwrap();
+        let json = serde_json::to_string(&p).unwrap();
+        let back: TrainParams = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p);
+        let bad = json.replace("\"batch_size\":100", "\"batch_size\":0");
+        let err = serde_json::from_str::<TrainParams>(&bad)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("batch_size"), "{err}");
+    }
+}

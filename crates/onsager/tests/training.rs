@@ -397,3 +397,35 @@ fn divergence_is_an_error_not_a_nan_model() {
         Err(Error::Diverged { epoch: 1, .. })
     ));
 }
+
+#[test]
+fn weight_decay_shrinks_weights_and_l1_zeroes_more_of_them() {
+    let data = mnist_patches(500, 6);
+    let train = |decay| {
+        let p = patch_params(Method::Cd { k: 1 }, 0)
+            .into_config()
+            .epochs(20)
+            .decay(decay)
+            .build()
+            .unwrap();
+        p.fit(data.view()).unwrap()
+    };
+    let none = train(Decay::None);
+    let l2 = train(Decay::L2 { lambda: 0.5 });
+    let l1 = train(Decay::L1 { lambda: 0.05 });
+    let norm = |m: &onsager::Rbm<f64>| m.weights().iter().map(|w| w * w).sum::<f64>().sqrt();
+    let small = |m: &onsager::Rbm<f64>| m.weights().iter().filter(|w| w.abs() < 0.01).count();
+    assert!(
+        norm(&l2) < 0.7 * norm(&none),
+        "L2 {} vs none {}",
+        norm(&l2),
+        norm(&none)
+    );
+    assert!(norm(&l1) < norm(&none));
+    assert!(
+        small(&l1) > 2 * small(&none).max(1),
+        "L1 {} vs none {} near-zero weights",
+        small(&l1),
+        small(&none)
+    );
+}

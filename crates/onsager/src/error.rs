@@ -84,6 +84,14 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// A computation produced no finite result (for example every EMF start diverged).
+    #[error("{what}: {reason}")]
+    Numerical {
+        /// What was being computed.
+        what: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
     /// Training diverged: a parameter became NaN or infinite.
     #[error(
         "training diverged at epoch {epoch}: {what} became non-finite (lower the learning rate)"

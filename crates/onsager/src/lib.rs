@@ -63,7 +63,7 @@ pub mod estimate;
 mod float;
 pub mod io;
 pub mod kernels;
-mod linalg;
+pub mod linalg;
 pub mod meanfield;
 mod model;
 pub mod monitor;

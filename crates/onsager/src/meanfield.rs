@@ -16,7 +16,7 @@
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Zip};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::{neg_entropy, sigmoid};
+use crate::kernels::{self, neg_entropy};
 use crate::{check, linalg, par, Error, Float, Rbm, Result};
 
 /// The order at which the Plefka expansion of the free energy is truncated.
@@ -198,8 +198,8 @@ fn fields<T: Float>(
     }
 }
 
-/// Damped update of one layer from its fields (emf-math §3):
-/// m ← damp·σ(β·bias + f₁ + f₂(½ − m) + f₃(⅓ − 2q)) + (1 − damp)·m. Returns max |Δm|.
+/// Damped update of one layer from its fields (emf-math §3, [`kernels::mean_field_update`]).
+/// Returns max |Δm|.
 fn update_layer<T: Float>(
     m: ArrayViewMut2<'_, T>,
     bias: &Array1<T>,
@@ -208,27 +208,24 @@ fn update_layer<T: Float>(
     order: EmfOrder,
     damping: T,
 ) -> f64 {
-    let (half, third, two) = (T::of(0.5), T::of(1.0 / 3.0), T::of(2.0));
-    let keep = T::one() - damping;
-    par::rows_max(m, |i, row| {
-        let f1 = f[0].row(i);
-        let mut worst = 0.0f64;
-        for (j, mm) in row.iter_mut().enumerate() {
-            let old = *mm;
-            let mut x = beta * bias[j] + f1[j];
-            if order != EmfOrder::First {
-                x += f[1][[i, j]] * (half - old);
-            }
-            if order == EmfOrder::Third {
-                let q = old - old * old;
-                x += f[2][[i, j]] * (third - two * q);
-            }
-            let new = damping * sigmoid(x) + keep * old;
-            let d = (new - old).abs().f64();
-            worst = if d > worst || d.is_nan() { d } else { worst };
-            *mm = new;
+    let bias = bias.as_slice().expect("contiguous bias");
+    let row = |k: usize, i: usize| -> &[T] {
+        let used = match k {
+            1 => order != EmfOrder::First,
+            _ => order == EmfOrder::Third,
+        };
+        if used {
+            let r = &f[k].as_slice().expect("standard layout")
+                [i * f[k].ncols()..(i + 1) * f[k].ncols()];
+            r
+        } else {
+            &[]
         }
-        worst
+    };
+    par::rows_max(m, |i, mrow| {
+        let f1 =
+            &f[0].as_slice().expect("standard layout")[i * f[0].ncols()..(i + 1) * f[0].ncols()];
+        kernels::mean_field_update(mrow, bias, beta, f1, row(1, i), row(2, i), damping).f64()
     })
 }
 

@@ -3,9 +3,8 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 use rand_distr::{Distribution, Normal};
 
-use crate::kernels::{sigmoid, softplus};
 use crate::rng::{self, Domain, StreamRng};
-use crate::{check, linalg, par, Error, Float, Result};
+use crate::{check, kernels, linalg, par, Error, Float, Result};
 
 /// A binary restricted Boltzmann machine with visible units v ∈ {0,1}^nv and hidden units
 /// h ∈ {0,1}^nh:
@@ -293,24 +292,16 @@ impl<T: Float> Rbm<T> {
     pub(crate) fn hidden_probs_into(&self, v: ArrayView2<'_, T>, out: ArrayViewMut2<'_, T>) {
         let mut out = out;
         linalg::gemm(out.view_mut(), false, v, self.w.view(), self.beta);
-        let (b, beta) = (&self.b, self.beta);
-        par::rows(out, |_, row| {
-            for (x, &bj) in row.iter_mut().zip(b) {
-                *x = sigmoid(*x + beta * bj);
-            }
-        });
+        let (b, beta) = (self.b.as_slice().expect("contiguous"), self.beta);
+        par::rows(out, |_, row| kernels::sigmoid_shift(row, b, beta));
     }
 
     /// `out ← σ(β(a + hWᵀ))`.
     pub(crate) fn visible_probs_into(&self, h: ArrayView2<'_, T>, out: ArrayViewMut2<'_, T>) {
         let mut out = out;
         linalg::gemm(out.view_mut(), false, h, self.w.t(), self.beta);
-        let (a, beta) = (&self.a, self.beta);
-        par::rows(out, |_, row| {
-            for (x, &ai) in row.iter_mut().zip(a) {
-                *x = sigmoid(*x + beta * ai);
-            }
-        });
+        let (a, beta) = (self.a.as_slice().expect("contiguous"), self.beta);
+        par::rows(out, |_, row| kernels::sigmoid_shift(row, a, beta));
     }
 
     /// One Gibbs step in place: `hid ← sample P(h|vis)`, `vis ← sample P(v|hid)`.
@@ -335,7 +326,7 @@ impl<T: Float> Rbm<T> {
     ) {
         let mut tmp = tmp;
         linalg::gemm(tmp.view_mut(), false, v, self.w.view(), self.beta);
-        let (a, b, beta) = (&self.a, &self.b, self.beta);
+        let (a, b, beta) = (&self.a, self.b.as_slice().expect("contiguous"), self.beta);
         let tmp = tmp.view();
         par::row_values(out, self.n_hidden() + self.n_visible(), |i| {
             let vis: f64 = v
@@ -344,13 +335,9 @@ impl<T: Float> Rbm<T> {
                 .zip(a)
                 .map(|(x, ai)| x.f64() * ai.f64())
                 .sum();
-            let hid: f64 = tmp
-                .row(i)
-                .iter()
-                .zip(b)
-                .map(|(&x, &bj)| softplus(x + beta * bj).f64())
-                .sum();
-            -beta.f64() * vis - hid
+            let row = tmp.row(i);
+            let hid = kernels::softplus_shift_sum(row.as_slice().expect("contiguous"), b, beta);
+            -beta.f64() * vis - hid.f64()
         });
     }
 

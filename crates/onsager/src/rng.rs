@@ -54,6 +54,15 @@ pub fn uniform<T: Float>(rng: &mut StreamRng) -> T {
     T::unit(rng.next_u64())
 }
 
+/// Replaces each probability p in `row` by a Bernoulli(p) draw, 0 or 1 (branch-free).
+#[inline]
+pub fn bernoulli_in_place<T: Float>(row: &mut [T], rng: &mut StreamRng) {
+    for p in row.iter_mut() {
+        let on = uniform::<T>(rng) < *p;
+        *p = if on { T::one() } else { T::zero() };
+    }
+}
+
 /// A uniform index in `0..n` (Lemire's multiply-shift; bias below 2^-32 for n < 2^32).
 #[inline]
 pub fn index(rng: &mut StreamRng, n: usize) -> usize {

@@ -16,7 +16,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::{sigmoid, softplus};
+use crate::kernels::{self, softplus};
 use crate::rng::{self, Domain, StreamRng};
 use crate::{check, linalg, par, Error, Float, Rbm, Result};
 
@@ -320,21 +320,17 @@ impl Ais {
         let mut x = Array2::<T>::zeros((m, nh));
 
         // v ~ base model; record aᵀv and a_Aᵀv.
+        let (a_s, base_s, b_s) = (
+            a.as_slice().expect("contiguous"),
+            base_a.as_slice().expect("contiguous"),
+            b.as_slice().expect("contiguous"),
+        );
         let sample_visible = |v: &mut Array2<T>, runs: &mut [Run], beta: f64| {
-            let (bt, keep) = (T::of(beta), T::of(1.0 - beta));
             par::rows_with(v.view_mut(), runs, |_, row, run| {
-                let (mut av, mut base_av) = (0.0, 0.0);
-                for (i, vi) in row.iter_mut().enumerate() {
-                    let p = sigmoid(keep * base_a[i] + bt * (a[i] + *vi));
-                    let s = rng::uniform::<T>(&mut run.rng) < p;
-                    *vi = if s { T::one() } else { T::zero() };
-                    if s {
-                        av += a[i].f64();
-                        base_av += base_a[i].f64();
-                    }
-                }
-                run.av = av;
-                run.base_av = base_av;
+                kernels::sigmoid_mix(row, a_s, base_s, T::of(beta));
+                rng::bernoulli_in_place(row, &mut run.rng);
+                run.av = kernels::dot(row, a_s).f64();
+                run.base_av = kernels::dot(row, base_s).f64();
             });
         };
         // From the base model, the "field" of the visible layer is zero before the first step.
@@ -342,25 +338,16 @@ impl Ais {
 
         for k in 1..betas.len() {
             let (bk, bp) = (betas[k], betas[k - 1]);
-            let (tk, tp) = (T::of(bk), T::of(bp));
+            let (tp, dt) = (T::of(bp), T::of(bk - bp));
             let last = k + 1 == betas.len();
             linalg::gemm(x.view_mut(), false, v.view(), w.view(), T::one());
             // Weight increment at the current v, then h ~ P(h | v) at β_k (in place).
             par::rows_with(x.view_mut(), &mut runs, |_, row, run| {
-                let mut lw = (bk - bp) * (run.av - run.base_av);
-                for (xj, &bj) in row.iter_mut().zip(&b) {
-                    let f = *xj + bj;
-                    lw += (softplus(tk * f) - softplus(tp * f)).f64();
-                    if !last {
-                        let p = sigmoid(tk * f);
-                        *xj = if rng::uniform::<T>(&mut run.rng) < p {
-                            T::one()
-                        } else {
-                            T::zero()
-                        };
-                    }
+                let hidden = kernels::ais_hidden_step(row, b_s, tp, dt);
+                run.log_w += (bk - bp) * (run.av - run.base_av) + hidden.f64();
+                if !last {
+                    rng::bernoulli_in_place(row, &mut run.rng);
                 }
-                run.log_w += lw;
             });
             if !last {
                 // v ~ P(v | h) at β_k: field (1 − β)a_A + β(a + W h).

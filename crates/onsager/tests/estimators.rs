@@ -301,3 +301,29 @@ fn reconstruction_error_matches_a_direct_computation() {
     let want = total / 35.0;
     assert!((pseudo::reconstruction_error(&rbm, data.view()).unwrap() - want).abs() < 1e-12);
 }
+
+#[test]
+fn estimators_respect_the_inverse_temperature() {
+    let rbm = random_rbm::<f64>(12, 8, 0.6, 0.5, 70)
+        .with_beta(0.7)
+        .unwrap();
+    let exact = exact::log_partition(&rbm, Layer::Smaller).unwrap();
+    let bf = BruteForce::new(&rbm).log_z();
+    assert!((exact - bf).abs() < 1e-10);
+    let est = ais(100, 2000, 5)
+        .log_partition(&rbm, &BaseModel::uniform(12))
+        .unwrap();
+    assert!(
+        est.log_z_lower <= exact && exact <= est.log_z_upper,
+        "{exact} vs {est:?}"
+    );
+    let small = scale_weights(&rbm, 0.05);
+    let z = EmfEstimator {
+        order: EmfOrder::Third,
+        tol: 1e-13,
+        ..Default::default()
+    }
+    .log_partition(&small, None)
+    .unwrap();
+    assert!((z.log_z - exact::log_partition(&small, Layer::Smaller).unwrap()).abs() < 1e-5);
+}

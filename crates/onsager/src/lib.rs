@@ -58,6 +58,7 @@
 //! and is then treated as probabilities.
 
 mod check;
+pub mod data;
 mod error;
 pub mod estimate;
 mod float;
@@ -76,9 +77,9 @@ pub use error::{Error, Result};
 pub use float::Float;
 pub use meanfield::EmfOrder;
 pub use model::Rbm;
-pub use monitor::{BatchProgress, CancelFlag, EpochReport, Monitor};
+pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Monitor};
 pub use params::{Decay, Method, Persistence, Schedule, TrainConfig, TrainParams};
-pub use train::{FitReport, Trainer};
+pub use train::{FitReport, Trainer, TrainerState};
 
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]

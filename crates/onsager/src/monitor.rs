@@ -40,6 +40,50 @@ pub struct EpochReport {
     pub fixed_point_residual: Option<f64>,
 }
 
+/// Metrics of one epoch as recorded in a model's history and a metrics log: the trainer's own
+/// figures plus whatever evaluation the caller ran on a validation set.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct EpochMetrics {
+    /// The epoch, 1-based.
+    pub epoch: usize,
+    /// Learning rate used in the epoch.
+    pub learning_rate: f64,
+    /// Wall-clock seconds of the epoch.
+    pub seconds: f64,
+    /// Training rows per second.
+    pub samples_per_second: f64,
+    /// EMF only: mean last-sweep residual of the fixed-point iteration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_point_residual: Option<f64>,
+    /// Mean pseudo-likelihood of the validation rows (nats per row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pseudo_likelihood: Option<f64>,
+    /// Mean squared reconstruction error per unit on the validation rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconstruction_error: Option<f64>,
+    /// Mean EMF log-likelihood of the validation rows (nats per row).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emf_log_likelihood: Option<f64>,
+    /// Mean AIS log-likelihood of the validation rows (nats per row), usually at the end only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ais_log_likelihood: Option<f64>,
+}
+
+impl EpochMetrics {
+    /// The trainer's own figures for an epoch; evaluation fields are left empty.
+    pub fn from_report(r: &EpochReport) -> Self {
+        Self {
+            epoch: r.epoch,
+            learning_rate: r.learning_rate,
+            seconds: r.seconds,
+            samples_per_second: r.samples as f64 / r.seconds.max(1e-12),
+            fixed_point_residual: r.fixed_point_residual,
+            ..Self::default()
+        }
+    }
+}
+
 /// Receives progress during training and may stop it.
 ///
 /// Returning `ControlFlow::Break(())` stops training between mini-batches (from `on_batch`) or

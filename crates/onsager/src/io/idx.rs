@@ -13,11 +13,15 @@ use crate::{Error, Result};
 
 /// Reads the whole file, decompressing it if it starts with the gzip magic bytes.
 fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let io = |source| Error::Io {
+    let raw = std::fs::read(path).map_err(|source| Error::Io {
         path: path.to_owned(),
         source,
-    };
-    let raw = std::fs::read(path).map_err(io)?;
+    })?;
+    gunzip_if_needed(path, raw)
+}
+
+/// Decompresses `raw` if it starts with the gzip magic bytes (`path` names it in errors).
+pub(crate) fn gunzip_if_needed(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
         GzDecoder::new(&raw[..])
@@ -75,7 +79,12 @@ fn parse_u8(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<u8>)> {
 /// number, a non-byte element type, or a size that disagrees with the header.
 pub fn read_images(path: impl AsRef<Path>) -> Result<Array2<u8>> {
     let path = path.as_ref();
-    let (dims, data) = parse_u8(path, &read_bytes(path)?)?;
+    images_from_bytes(path, &read_bytes(path)?)
+}
+
+/// Parses decompressed IDX image bytes (`path` names them in errors).
+pub(crate) fn images_from_bytes(path: &Path, bytes: &[u8]) -> Result<Array2<u8>> {
+    let (dims, data) = parse_u8(path, bytes)?;
     let n = dims[0];
     let features = dims[1..].iter().product::<usize>();
     Array2::from_shape_vec((n, features), data).map_err(|e| Error::Format {
@@ -90,7 +99,12 @@ pub fn read_images(path: impl AsRef<Path>) -> Result<Array2<u8>> {
 /// As [`read_images`], and [`Error::Format`] if the file has more than one dimension.
 pub fn read_labels(path: impl AsRef<Path>) -> Result<Array1<u8>> {
     let path = path.as_ref();
-    let (dims, data) = parse_u8(path, &read_bytes(path)?)?;
+    labels_from_bytes(path, &read_bytes(path)?)
+}
+
+/// Parses decompressed IDX label bytes (`path` names them in errors).
+pub(crate) fn labels_from_bytes(path: &Path, bytes: &[u8]) -> Result<Array1<u8>> {
+    let (dims, data) = parse_u8(path, bytes)?;
     if dims.len() != 1 {
         return Err(Error::Format {
             path: path.to_owned(),

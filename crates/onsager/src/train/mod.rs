@@ -39,29 +39,38 @@ pub struct FitReport {
 }
 
 /// Persistent negative-phase state.
-#[derive(Clone, Debug)]
-enum Chains<T: Float> {
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Chains<T: Float> {
     /// PCD: binary visible states of the chains and one random stream per chain.
     Gibbs { v: Array2<T>, rngs: Vec<StreamRng> },
     /// Persistent EMF: one magnetisation row per batch slot.
     Magnetisations { m_v: Array2<T>, m_h: Array2<T> },
 }
 
-/// Everything that evolves during training besides the parameters.
-#[derive(Clone, Debug)]
-struct State<T: Float> {
+/// Everything that evolves during training besides the model's parameters: what a checkpoint
+/// must hold so that training resumes exactly as if it had not stopped. Obtain it from
+/// [`Trainer::state`], restore it with [`Trainer::resume`]; `onsager::io::model` stores it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainerState<T: Float> {
     /// Epochs completed.
-    epoch: usize,
+    pub(crate) epoch: usize,
     /// Whether the visible bias has been set from data.
-    bias_initialised: bool,
+    pub(crate) bias_initialised: bool,
     /// Momentum buffer of W.
-    velocity: Array2<T>,
+    pub(crate) velocity: Array2<T>,
     /// Persistent chains, once created.
-    chains: Option<Chains<T>>,
+    pub(crate) chains: Option<Chains<T>>,
     /// CD: one random stream per batch slot.
-    cd_rngs: Vec<StreamRng>,
+    pub(crate) cd_rngs: Vec<StreamRng>,
     /// Shuffling and chain starts.
-    order_rng: StreamRng,
+    pub(crate) order_rng: StreamRng,
+}
+
+impl<T: Float> TrainerState<T> {
+    /// Epochs completed.
+    pub fn epochs_completed(&self) -> usize {
+        self.epoch
+    }
 }
 
 /// Buffers sized once from (batch, chains, nv, nh).
@@ -126,7 +135,7 @@ fn add_column_sums<T: Float>(mut acc: ArrayViewMut1<'_, T>, x: ArrayView2<'_, T>
 struct Core<T: Float> {
     params: TrainParams,
     rbm: Rbm<T>,
-    state: State<T>,
+    state: TrainerState<T>,
     ws: Workspace<T>,
 }
 
@@ -134,7 +143,7 @@ impl<T: Float> Core<T> {
     fn new(params: TrainParams, rbm: Rbm<T>, bias_initialised: bool) -> Self {
         let (nv, nh) = rbm.w.dim();
         let ws = Workspace::new(&params, nv, nh, rbm.w.view());
-        let state = State {
+        let state = TrainerState {
             epoch: 0,
             bias_initialised,
             velocity: Array2::zeros((nv, nh)),
@@ -493,6 +502,75 @@ impl<T: Float> Trainer<T> {
     /// Epochs completed so far.
     pub fn epochs_completed(&self) -> usize {
         self.core.state.epoch
+    }
+
+    /// A copy of the optimiser state (momentum, chains, random streams, epochs done), to store
+    /// with the model in a checkpoint.
+    pub fn state(&self) -> TrainerState<T> {
+        self.core.state.clone()
+    }
+
+    /// A trainer that continues exactly where the one that produced `rbm` and `state` stood:
+    /// calling [`Trainer::fit`] on the same data gives the same bits as an uninterrupted run,
+    /// when the state was taken at an epoch boundary.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the model, the state and the parameters disagree (hidden units,
+    /// chain counts, method).
+    pub fn resume(params: TrainParams, rbm: Rbm<T>, state: TrainerState<T>) -> Result<Self> {
+        let mut t = Self::with_model(params, rbm)?;
+        let (nv, nh) = t.core.rbm.w.dim();
+        let shape_err = |what: &'static str, expected: String, got: String| Error::Shape {
+            what,
+            expected,
+            got,
+        };
+        if state.velocity.dim() != (nv, nh) {
+            return Err(shape_err(
+                "momentum state",
+                format!("{:?}", (nv, nh)),
+                format!("{:?}", state.velocity.dim()),
+            ));
+        }
+        let method = t.core.params.method;
+        match (&state.chains, method) {
+            (None, _) => {}
+            (Some(Chains::Gibbs { v, rngs }), Method::Pcd { chains, .. }) => {
+                if v.dim() != (chains, nv) || rngs.len() != chains {
+                    return Err(shape_err(
+                        "PCD chains",
+                        format!("({chains}, {nv})"),
+                        format!("{:?}", v.dim()),
+                    ));
+                }
+            }
+            (Some(Chains::Magnetisations { m_v, m_h }), Method::Emf { .. }) => {
+                let rows = t.core.params.batch_size;
+                if m_v.dim() != (rows, nv) || m_h.dim() != (rows, nh) {
+                    return Err(shape_err(
+                        "EMF chains",
+                        format!("({rows}, {nv})"),
+                        format!("{:?}", m_v.dim()),
+                    ));
+                }
+            }
+            _ => {
+                return Err(shape_err(
+                    "persistent chains",
+                    format!("chains of {method:?}"),
+                    "other chains".into(),
+                ))
+            }
+        }
+        if matches!(method, Method::Cd { .. }) && state.cd_rngs.len() != t.core.params.batch_size {
+            return Err(shape_err(
+                "CD streams",
+                t.core.params.batch_size.to_string(),
+                state.cd_rngs.len().to_string(),
+            ));
+        }
+        t.core.state = state;
+        Ok(t)
     }
 
     /// Trains on `data` until `params.epochs` epochs are completed in total, one mini-batch at a

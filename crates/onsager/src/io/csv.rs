@@ -1,0 +1,75 @@
+//! CSV files of numbers, one sample per line, with an optional header line.
+
+use std::path::Path;
+
+use ndarray::Array2;
+
+use crate::{Error, Result};
+
+/// Reads a CSV of numbers as f64. A first line with any non-numeric field is taken as a header.
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file and line for a
+/// ragged row, and the line and column for a field that is not a number.
+pub fn read(path: impl AsRef<Path>) -> Result<Array2<f64>> {
+    let path = path.as_ref();
+    let bad = |reason: String| Error::Format {
+        path: path.to_owned(),
+        reason,
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .trim(csv::Trim::All)
+        .from_path(path)
+        .map_err(|e| match e.into_kind() {
+            csv::ErrorKind::Io(source) => Error::Io {
+                path: path.to_owned(),
+                source,
+            },
+            k => bad(format!("{k:?}")),
+        })?;
+    let mut values = Vec::new();
+    let mut ncols = None;
+    let mut rows = 0;
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 1;
+        let rec = rec.map_err(|e| match e.kind() {
+            csv::ErrorKind::UnequalLengths {
+                expected_len, len, ..
+            } => bad(format!(
+                "line {line} has {len} fields, earlier lines have {expected_len}"
+            )),
+            _ => bad(format!("line {line}: {e}")),
+        })?;
+        let parsed: Vec<std::result::Result<f64, _>> = rec.iter().map(str::parse::<f64>).collect();
+        if i == 0 && parsed.iter().any(|p| p.is_err()) {
+            ncols = Some(rec.len()); // header
+            continue;
+        }
+        match ncols {
+            Some(n) if n != rec.len() => {
+                return Err(bad(format!(
+                    "line {line} has {} fields, earlier lines have {n}",
+                    rec.len()
+                )));
+            }
+            _ => ncols = Some(rec.len()),
+        }
+        for (col, p) in parsed.into_iter().enumerate() {
+            let v = p.map_err(|_| {
+                bad(format!(
+                    "line {line}, column {}: `{}` is not a number",
+                    col + 1,
+                    &rec[col]
+                ))
+            })?;
+            values.push(v);
+        }
+        rows += 1;
+    }
+    let ncols = ncols.unwrap_or(0);
+    if rows == 0 {
+        return Err(bad("no data rows".into()));
+    }
+    Ok(Array2::from_shape_vec((rows, ncols), values).expect("rows × cols values"))
+}

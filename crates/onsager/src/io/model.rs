@@ -1,0 +1,420 @@
+//! The model file: safetensors holding the parameters (and, in a checkpoint, the optimiser
+//! state), with JSON metadata.
+//!
+//! # Layout
+//! Tensors, all in the model's dtype (`F32` or `F64`), little-endian, C order:
+//!
+//! | name | shape | |
+//! |---|---|---|
+//! | `weights` | (nv, nh) | W |
+//! | `visible_bias` | (nv,) | a |
+//! | `hidden_bias` | (nh,) | b |
+//! | `state.velocity` | (nv, nh) | checkpoints: momentum buffer |
+//! | `state.pcd.v` | (chains, nv) | checkpoints, PCD: chain states |
+//! | `state.emf.m_v`, `state.emf.m_h` | (batch, nv), (batch, nh) | checkpoints, persistent EMF |
+//!
+//! Metadata (string → string): `format` = `onsager-rbm`, `format_version` = `1`,
+//! `onsager_version`, `dtype`, `beta`, `epochs_completed`, and as JSON `params` (the
+//! hyperparameters), `history` (a list of [`EpochMetrics`]), `image_shape` (`[rows, cols]`) and,
+//! in checkpoints, `state` (epochs, random-stream states).
+//!
+//! # From Python
+//! ```python
+//! from safetensors.numpy import load_file
+//! from safetensors import safe_open
+//! tensors = load_file("model.safetensors")          # {"weights": ndarray, ...}
+//! meta = safe_open("model.safetensors", "np").metadata()
+//! ```
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use ndarray::{Array1, Array2};
+use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use serde::{Deserialize, Serialize};
+
+use crate::rng::StreamRng;
+use crate::train::Chains;
+use crate::{EpochMetrics, Error, Float, Rbm, Result, TrainConfig, TrainerState};
+
+/// The format version this library writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Everything a model file holds.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelFile<T: Float> {
+    /// The model.
+    pub rbm: Rbm<T>,
+    /// Hyperparameters it was trained with, if known.
+    pub params: Option<TrainConfig>,
+    /// Epochs trained.
+    pub epochs_completed: usize,
+    /// Metrics per epoch.
+    pub history: Vec<EpochMetrics>,
+    /// Shape of the images its visible units form, if they do (rows, cols).
+    pub image_shape: Option<(usize, usize)>,
+    /// Optimiser state, in checkpoints (see [`crate::Trainer::resume`]).
+    pub state: Option<TrainerState<T>>,
+}
+
+impl<T: Float> ModelFile<T> {
+    /// A file holding just `rbm`.
+    pub fn new(rbm: Rbm<T>) -> Self {
+        Self {
+            rbm,
+            params: None,
+            epochs_completed: 0,
+            history: Vec::new(),
+            image_shape: None,
+            state: None,
+        }
+    }
+}
+
+/// Random-stream states and counters of a checkpoint (the `state` metadata entry).
+#[derive(Serialize, Deserialize)]
+struct StateMeta {
+    epoch: usize,
+    bias_initialised: bool,
+    order_rng: StreamRng,
+    cd_rngs: Vec<StreamRng>,
+    pcd_rngs: Option<Vec<StreamRng>>,
+}
+
+fn to_bytes<T: Float>(xs: impl Iterator<Item = T>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for x in xs {
+        if T::DTYPE == "float32" {
+            out.extend_from_slice(&(x.f64() as f32).to_le_bytes());
+        } else {
+            out.extend_from_slice(&x.f64().to_le_bytes());
+        }
+    }
+    out
+}
+
+fn dtype_of<T: Float>() -> Dtype {
+    if T::DTYPE == "float32" {
+        Dtype::F32
+    } else {
+        Dtype::F64
+    }
+}
+
+/// Serialises a model file to bytes.
+///
+/// # Errors
+/// [`Error::Format`] if serialisation fails (it does not for valid models).
+pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
+    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = vec![
+        (
+            "weights".into(),
+            m.rbm.w.shape().to_vec(),
+            to_bytes(m.rbm.w.iter().copied()),
+        ),
+        (
+            "visible_bias".into(),
+            vec![m.rbm.a.len()],
+            to_bytes(m.rbm.a.iter().copied()),
+        ),
+        (
+            "hidden_bias".into(),
+            vec![m.rbm.b.len()],
+            to_bytes(m.rbm.b.iter().copied()),
+        ),
+    ];
+    let mut meta = HashMap::from([
+        ("format".to_string(), "onsager-rbm".to_string()),
+        ("format_version".into(), FORMAT_VERSION.to_string()),
+        ("onsager_version".into(), env!("CARGO_PKG_VERSION").into()),
+        ("dtype".into(), T::DTYPE.into()),
+        ("beta".into(), m.rbm.beta.f64().to_string()),
+        ("epochs_completed".into(), m.epochs_completed.to_string()),
+        ("history".into(), json(&m.history)),
+    ]);
+    if let Some(p) = &m.params {
+        meta.insert("params".into(), json(p));
+    }
+    if let Some((r, c)) = m.image_shape {
+        meta.insert("image_shape".into(), format!("[{r},{c}]"));
+    }
+    if let Some(st) = &m.state {
+        tensors.push((
+            "state.velocity".into(),
+            st.velocity.shape().to_vec(),
+            to_bytes(st.velocity.iter().copied()),
+        ));
+        let mut pcd_rngs = None;
+        match &st.chains {
+            Some(Chains::Gibbs { v, rngs }) => {
+                tensors.push((
+                    "state.pcd.v".into(),
+                    v.shape().to_vec(),
+                    to_bytes(v.iter().copied()),
+                ));
+                pcd_rngs = Some(rngs.clone());
+            }
+            Some(Chains::Magnetisations { m_v, m_h }) => {
+                tensors.push((
+                    "state.emf.m_v".into(),
+                    m_v.shape().to_vec(),
+                    to_bytes(m_v.iter().copied()),
+                ));
+                tensors.push((
+                    "state.emf.m_h".into(),
+                    m_h.shape().to_vec(),
+                    to_bytes(m_h.iter().copied()),
+                ));
+            }
+            None => {}
+        }
+        let sm = StateMeta {
+            epoch: st.epoch,
+            bias_initialised: st.bias_initialised,
+            order_rng: st.order_rng.clone(),
+            cd_rngs: st.cd_rngs.clone(),
+            pcd_rngs,
+        };
+        meta.insert("state".into(), json(&sm));
+    }
+    let views: Vec<(String, TensorView<'_>)> = tensors
+        .iter()
+        .map(|(n, shape, data)| {
+            (
+                n.clone(),
+                TensorView::new(dtype_of::<T>(), shape.clone(), data).expect("sizes match"),
+            )
+        })
+        .collect();
+    safetensors::tensor::serialize(views, Some(meta)).map_err(|e| Error::Format {
+        path: "<memory>".into(),
+        reason: e.to_string(),
+    })
+}
+
+/// JSON of plain data (hyperparameters, metrics, stream states).
+fn json<S: Serialize>(v: &S) -> String {
+    serde_json::to_string(v).expect("plain data serialises")
+}
+
+/// Writes `m` to `path` atomically (a temporary file in the same folder, then a rename), so a
+/// failed or interrupted write never replaces a good file.
+///
+/// # Errors
+/// [`Error::Io`] naming the path if it cannot be written.
+pub fn save<T: Float>(path: impl AsRef<Path>, m: &ModelFile<T>) -> Result<()> {
+    super::write_atomic(path.as_ref(), &to_bytes_file(m)?)
+}
+
+/// The dtype a model file stores (`"float32"` or `"float64"`), read from its header only.
+///
+/// # Errors
+/// As [`load`] for unreadable or foreign files.
+pub fn file_dtype(path: impl AsRef<Path>) -> Result<&'static str> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let st = parse(path, &bytes)?;
+    match st.tensor("weights").map(|t| t.dtype()) {
+        Ok(Dtype::F32) => Ok("float32"),
+        Ok(Dtype::F64) => Ok("float64"),
+        Ok(d) => Err(bad(
+            path,
+            format!("weights have dtype {d:?}; only F32 and F64 are supported"),
+        )),
+        Err(_) => Err(bad(
+            path,
+            "no `weights` tensor: not an onsager model file".into(),
+        )),
+    }
+}
+
+fn bad(path: &Path, reason: String) -> Error {
+    Error::Format {
+        path: path.to_owned(),
+        reason,
+    }
+}
+
+fn parse<'a>(path: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
+    SafeTensors::deserialize(bytes)
+        .map_err(|e| bad(path, format!("not a readable safetensors file ({e})")))
+}
+
+/// Reads a tensor of `T` (converting between F32 and F64 as needed), checking its shape.
+fn tensor<T: Float>(
+    path: &Path,
+    st: &SafeTensors<'_>,
+    name: &str,
+    shape: &[usize],
+) -> Result<Vec<T>> {
+    let t = st
+        .tensor(name)
+        .map_err(|_| bad(path, format!("missing tensor `{name}`")))?;
+    if t.shape() != shape {
+        return Err(bad(
+            path,
+            format!(
+                "tensor `{name}` has shape {:?}, expected {shape:?}",
+                t.shape()
+            ),
+        ));
+    }
+    let data = t.data();
+    let values: Vec<T> = match t.dtype() {
+        Dtype::F32 => data
+            .chunks_exact(4)
+            .map(|c| T::of(f32::from_le_bytes(c.try_into().expect("4")) as f64))
+            .collect(),
+        Dtype::F64 => data
+            .chunks_exact(8)
+            .map(|c| T::of(f64::from_le_bytes(c.try_into().expect("8"))))
+            .collect(),
+        d => {
+            return Err(bad(
+                path,
+                format!("tensor `{name}` has dtype {d:?}; only F32 and F64 are supported"),
+            ))
+        }
+    };
+    if let Some(i) = values.iter().position(|x| !x.is_finite()) {
+        return Err(bad(
+            path,
+            format!("tensor `{name}` holds a non-finite value at flat index {i}"),
+        ));
+    }
+    Ok(values)
+}
+
+fn matrix<T: Float>(
+    path: &Path,
+    st: &SafeTensors<'_>,
+    name: &str,
+    r: usize,
+    c: usize,
+) -> Result<Array2<T>> {
+    Ok(Array2::from_shape_vec((r, c), tensor(path, st, name, &[r, c])?).expect("checked shape"))
+}
+
+/// Reads a model file, converting its parameters to `T` if it stores the other precision.
+/// The optimiser state is read only when the file's dtype is `T`'s (a checkpoint resumes in
+/// the precision it was written in).
+///
+/// # Errors
+/// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file for a truncated
+/// or foreign file, a missing or misshapen tensor, a non-finite value, or an unknown format
+/// version.
+pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<ModelFile<T>> {
+    let path = path.as_ref();
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let (_, header) = SafeTensors::read_metadata(&bytes)
+        .map_err(|e| bad(path, format!("not a readable safetensors file ({e})")))?;
+    let meta = header.metadata().clone().unwrap_or_default();
+    match meta.get("format").map(String::as_str) {
+        Some("onsager-rbm") => {}
+        _ => {
+            return Err(bad(
+                path,
+                "not an onsager model file (no `format: onsager-rbm` metadata)".into(),
+            ))
+        }
+    }
+    let version: u32 = meta
+        .get("format_version")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if version != FORMAT_VERSION {
+        return Err(bad(
+            path,
+            format!(
+                "format version {version} is not supported (this build reads {FORMAT_VERSION})"
+            ),
+        ));
+    }
+    let st = parse(path, &bytes)?;
+    let w_info = st
+        .tensor("weights")
+        .map_err(|_| bad(path, "missing tensor `weights`".into()))?;
+    let (nv, nh) = match w_info.shape() {
+        [r, c] => (*r, *c),
+        s => {
+            return Err(bad(
+                path,
+                format!("tensor `weights` has shape {s:?}, expected 2 dimensions"),
+            ))
+        }
+    };
+    let same_dtype = w_info.dtype() == dtype_of::<T>();
+    let w = matrix(path, &st, "weights", nv, nh)?;
+    let a = Array1::from(tensor(path, &st, "visible_bias", &[nv])?);
+    let b = Array1::from(tensor(path, &st, "hidden_bias", &[nh])?);
+    let beta: f64 = meta.get("beta").and_then(|v| v.parse().ok()).unwrap_or(1.0);
+    let rbm = Rbm::from_parts(w, a, b)
+        .and_then(|r| r.with_beta(T::of(beta)))
+        .map_err(|e| bad(path, e.to_string()))?;
+    let json_err = |what: &str, e: serde_json::Error| {
+        bad(path, format!("metadata `{what}` is not valid: {e}"))
+    };
+    let params = match meta.get("params") {
+        Some(p) => Some(serde_json::from_str::<TrainConfig>(p).map_err(|e| json_err("params", e))?),
+        None => None,
+    };
+    let history = match meta.get("history") {
+        Some(h) => serde_json::from_str(h).map_err(|e| json_err("history", e))?,
+        None => Vec::new(),
+    };
+    let image_shape = match meta.get("image_shape") {
+        Some(s) => {
+            let v: [usize; 2] = serde_json::from_str(s).map_err(|e| json_err("image_shape", e))?;
+            Some((v[0], v[1]))
+        }
+        None => None,
+    };
+    let epochs_completed = meta
+        .get("epochs_completed")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let state = match meta.get("state") {
+        Some(s) if same_dtype => {
+            let sm: StateMeta = serde_json::from_str(s).map_err(|e| json_err("state", e))?;
+            let velocity = matrix(path, &st, "state.velocity", nv, nh)?;
+            let chains = if let Some(rngs) = sm.pcd_rngs {
+                let c = rngs.len();
+                Some(Chains::Gibbs {
+                    v: matrix(path, &st, "state.pcd.v", c, nv)?,
+                    rngs,
+                })
+            } else if let Ok(t) = st.tensor("state.emf.m_v") {
+                let rows = t.shape().first().copied().unwrap_or(0);
+                Some(Chains::Magnetisations {
+                    m_v: matrix(path, &st, "state.emf.m_v", rows, nv)?,
+                    m_h: matrix(path, &st, "state.emf.m_h", rows, nh)?,
+                })
+            } else {
+                None
+            };
+            Some(TrainerState {
+                epoch: sm.epoch,
+                bias_initialised: sm.bias_initialised,
+                velocity,
+                chains,
+                cd_rngs: sm.cd_rngs,
+                order_rng: sm.order_rng,
+            })
+        }
+        _ => None,
+    };
+    Ok(ModelFile {
+        rbm,
+        params,
+        epochs_completed,
+        history,
+        image_shape,
+        state,
+    })
+}

@@ -1,2 +1,72 @@
-//! The `onsager` command line.
-fn main() {}
+//! The `onsager` command line: train RBMs by CD, PCD or EMF, evaluate them, extract features,
+//! sample, and draw what they learned.
+
+mod args;
+mod commands;
+mod pictures;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Restricted Boltzmann Machines trained by CD-k, PCD-k or the extended mean-field (TAP)
+/// free energy.
+#[derive(Parser)]
+#[command(name = "onsager", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train a model: data in, model file out.
+    Train(Box<train::TrainArgs>),
+    /// Log-likelihood (exact, AIS or EMF), pseudo-likelihood and reconstruction error of data.
+    Eval(commands::EvalArgs),
+    /// Hidden-unit probabilities P(h|v) of data, written as .npy.
+    Transform(commands::TransformArgs),
+    /// Samples from Gibbs chains or EMF fixed points, as .npy and a PNG grid.
+    Sample(commands::SampleArgs),
+    /// PNG pictures: filters, samples, training curves.
+    Show(pictures::ShowArgs),
+    /// What a model file holds.
+    Info(commands::InfoArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Train(a) => train::run(*a),
+        Command::Eval(a) => commands::eval(a).map(|_| ExitCode::SUCCESS),
+        Command::Transform(a) => commands::transform(a).map(|_| ExitCode::SUCCESS),
+        Command::Sample(a) => commands::sample(a).map(|_| ExitCode::SUCCESS),
+        Command::Show(a) => pictures::show(a).map(|_| ExitCode::SUCCESS),
+        Command::Info(a) => commands::info(a).map(|_| ExitCode::SUCCESS),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The error and its causes on one line, skipping a cause whose text the line already holds
+/// (library errors print their source themselves).
+fn one_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}

@@ -47,3 +47,15 @@ pub fn write<A: WritableElement>(path: impl AsRef<Path>, a: ArrayView2<'_, A>) -
     })?;
     super::write_atomic(path, &buf)
 }
+
+/// Writes a float array as `.npy` in its own precision (float32 or float64), atomically.
+///
+/// # Errors
+/// [`Error::Io`] naming the path if it cannot be written.
+pub fn write_float<T: crate::Float>(path: impl AsRef<Path>, a: ArrayView2<'_, T>) -> Result<()> {
+    if T::DTYPE == "float32" {
+        write(path, a.mapv(|x| x.f64() as f32).view())
+    } else {
+        write(path, a.mapv(|x| x.f64()).view())
+    }
+}

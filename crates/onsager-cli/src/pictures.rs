@@ -1,0 +1,248 @@
+//! `onsager show` and the PNG grids `sample` writes.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use image::{ImageEncoder, RgbImage};
+use ndarray::ArrayView2;
+use onsager::io::model::{self, ModelFile};
+use onsager::EpochMetrics;
+
+use crate::args::parse_shape;
+
+/// `onsager show` options.
+#[derive(Args, Debug)]
+pub struct ShowArgs {
+    #[command(subcommand)]
+    pub what: Show,
+}
+
+/// What to draw.
+#[derive(Subcommand, Debug)]
+pub enum Show {
+    /// Each hidden unit's weights as an image, tiled.
+    Filters {
+        /// Model file.
+        model: PathBuf,
+        /// Output PNG.
+        #[arg(short, long, default_value = "filters.png")]
+        out: PathBuf,
+        /// How many hidden units (the first N).
+        #[arg(short, long, default_value_t = 100)]
+        n: usize,
+        /// Colour scale: one for all filters, or each filter stretched on its own.
+        #[arg(long, value_enum, default_value_t = Scale::Shared)]
+        scale: Scale,
+        /// Image shape, e.g. 28x28 (default: stored in the model).
+        #[arg(long, value_parser = parse_shape)]
+        shape: Option<(usize, usize)>,
+    },
+    /// Rows of a .npy file (samples, data) as a grid of images.
+    Samples {
+        /// The .npy file (values in [0, 1]).
+        file: PathBuf,
+        /// Output PNG.
+        #[arg(short, long, default_value = "samples.png")]
+        out: PathBuf,
+        /// Image shape, e.g. 28x28.
+        #[arg(long, value_parser = parse_shape, default_value = "28x28")]
+        shape: (usize, usize),
+    },
+    /// Training curves from a metrics log (`train --log`): one panel per metric, top to bottom
+    /// in the order pseudo-ll, recon, emf-ll, rows/s, each scaled to its own range; the ranges
+    /// are printed.
+    Curves {
+        /// The JSON-lines metrics log.
+        log: PathBuf,
+        /// Output PNG.
+        #[arg(short, long, default_value = "curves.png")]
+        out: PathBuf,
+    },
+}
+
+/// Colour scales.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum Scale {
+    /// Values in [0, 1], black to white.
+    Unit,
+    /// One symmetric scale for all images (blue negative, red positive).
+    Shared,
+    /// Each image on its own symmetric scale.
+    PerFilter,
+}
+
+/// Runs `onsager show`.
+pub fn show(a: ShowArgs) -> Result<()> {
+    match a.what {
+        Show::Filters {
+            model: path,
+            out,
+            n,
+            scale,
+            shape,
+        } => {
+            let file: ModelFile<f64> = model::load(&path)?;
+            let shape = shape
+                .or(file.image_shape)
+                .context("--shape is needed (the model stores no image shape)")?;
+            let w = file.rbm.weights();
+            let k = n.min(w.ncols());
+            let filters = w.t().slice(ndarray::s![..k, ..]).to_owned();
+            write_grid(&out, filters.view(), shape, scale)?;
+            eprintln!("wrote {} ({k} filters)", out.display());
+        }
+        Show::Samples { file, out, shape } => {
+            let x = match onsager::io::npy::read(&file)? {
+                onsager::data::Values::U8(a) => a.mapv(|v| v as f64 / 255.0),
+                onsager::data::Values::F32(a) => a.mapv(|v| v as f64),
+                onsager::data::Values::F64(a) => a,
+            };
+            write_grid(&out, x.view(), shape, Scale::Unit)?;
+            eprintln!("wrote {} ({} images)", out.display(), x.nrows());
+        }
+        Show::Curves { log, out } => curves(&log, &out)?,
+    }
+    Ok(())
+}
+
+/// Tiles the rows of `images` (each `shape.0 × shape.1` values) in a near-square grid with
+/// 1-pixel gaps, and writes the PNG atomically.
+pub fn write_grid(
+    path: &Path,
+    images: ArrayView2<'_, f64>,
+    shape: (usize, usize),
+    scale: Scale,
+) -> Result<()> {
+    let (h, w) = shape;
+    if h * w != images.ncols() {
+        bail!(
+            "image shape {h}x{w} has {} pixels but rows have {} values",
+            h * w,
+            images.ncols()
+        );
+    }
+    let n = images.nrows().max(1);
+    let cols = (n as f64).sqrt().ceil() as usize;
+    let rows = n.div_ceil(cols);
+    let (width, height) = ((cols * (w + 1) + 1) as u32, (rows * (h + 1) + 1) as u32);
+    let mut img = RgbImage::from_pixel(width, height, image::Rgb([40, 40, 40]));
+    let shared = images.iter().fold(1e-12f64, |m, x| m.max(x.abs()));
+    for (k, row) in images.rows().into_iter().enumerate() {
+        let own = row.iter().fold(1e-12f64, |m, x| m.max(x.abs()));
+        let (r0, c0) = ((k / cols) * (h + 1) + 1, (k % cols) * (w + 1) + 1);
+        for p in 0..h * w {
+            let v = row[p];
+            let px = match scale {
+                Scale::Unit => {
+                    let g = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+                    [g, g, g]
+                }
+                Scale::Shared | Scale::PerFilter => {
+                    let m = if scale == Scale::Shared { shared } else { own };
+                    let t = (v / m).clamp(-1.0, 1.0);
+                    let fade = (255.0 * (1.0 - t.abs())).round() as u8;
+                    if t >= 0.0 {
+                        [255, fade, fade]
+                    } else {
+                        [fade, fade, 255]
+                    }
+                }
+            };
+            img.put_pixel((c0 + p % w) as u32, (r0 + p / w) as u32, image::Rgb(px));
+        }
+    }
+    write_png(path, &img)
+}
+
+fn write_png(path: &Path, img: &RgbImage) -> Result<()> {
+    let mut buf = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut buf).write_image(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )?;
+    onsager::io::write_atomic(path, &buf)?;
+    Ok(())
+}
+
+fn curves(log: &Path, out: &Path) -> Result<()> {
+    let text =
+        std::fs::read_to_string(log).with_context(|| format!("cannot read {}", log.display()))?;
+    let mut records = Vec::new();
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let m: EpochMetrics = serde_json::from_str(line).with_context(|| {
+            format!("{}: line {} is not a metrics record", log.display(), i + 1)
+        })?;
+        records.push(m);
+    }
+    if records.is_empty() {
+        bail!("{}: no metrics records", log.display());
+    }
+    type Getter = fn(&EpochMetrics) -> Option<f64>;
+    let series: [(&str, Getter); 4] = [
+        ("pseudo-ll", |m| m.pseudo_likelihood),
+        ("recon", |m| m.reconstruction_error),
+        ("emf-ll", |m| m.emf_log_likelihood),
+        ("rows/s", |m| Some(m.samples_per_second)),
+    ];
+    let panels: Vec<(&str, Vec<(f64, f64)>)> = series
+        .iter()
+        .map(|(name, get)| {
+            (
+                *name,
+                records
+                    .iter()
+                    .filter_map(|m| get(m).map(|v| (m.epoch as f64, v)))
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .filter(|(_, pts)| !pts.is_empty())
+        .collect();
+    let (width, panel_h) = (800u32, 200u32);
+    let height = panel_h * panels.len() as u32;
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
+    {
+        use plotters::prelude::*;
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        let areas = root.split_evenly((panels.len(), 1));
+        let colours = [RED, BLUE, GREEN, BLACK];
+        for ((area, (name, pts)), colour) in areas.iter().zip(&panels).zip(colours) {
+            let (x0, x1) = (
+                pts.first().expect("non-empty").0,
+                pts.last().expect("non-empty").0.max(pts[0].0 + 1.0),
+            );
+            let (lo, hi) = pts
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| {
+                    (l.min(p.1), h.max(p.1))
+                });
+            let pad = ((hi - lo) * 0.05).max(1e-9);
+            let mut chart = ChartBuilder::on(area)
+                .margin(12)
+                .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))
+                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+            chart
+                .configure_mesh()
+                .x_labels(0)
+                .y_labels(0)
+                .draw()
+                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
+                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+            println!("{name:10} epochs {x0}..{x1}  range [{lo:.5}, {hi:.5}]");
+        }
+        root.present()
+            .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+    }
+    let img = RgbImage::from_raw(width, height, rgb).expect("buffer size");
+    write_png(out, &img)?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}

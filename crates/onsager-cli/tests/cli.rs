@@ -1,0 +1,535 @@
+//! Drives the `onsager` binary end to end.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use assert_cmd::cargo::CommandCargoExt;
+
+fn onsager(dir: &Path, args: &[&str]) -> Output {
+    Command::cargo_bin("onsager")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let out = onsager(dir, args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "onsager {args:?} failed: {err}");
+    String::from_utf8(out.stdout).unwrap() + &err
+}
+
+/// Runs a command that must fail: non-zero exit, one `error:` line naming `needle`, no panic.
+fn fails(dir: &Path, args: &[&str], needle: &str) {
+    let out = onsager(dir, args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "onsager {args:?} should fail");
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {err}");
+    assert!(
+        lines[0].starts_with("error: ") && lines[0].contains(needle),
+        "{args:?}: {err}"
+    );
+    assert!(!err.contains("panicked") && !err.contains("backtrace"));
+}
+
+fn tensors(path: &Path) -> Vec<(String, Vec<u8>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let st = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut v: Vec<(String, Vec<u8>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(n, t)| (n, t.data().to_vec()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn png_size(path: &Path) -> (u32, u32) {
+    let img = image::ImageReader::open(path)
+        .unwrap()
+        .with_guessed_format()
+        .unwrap()
+        .decode()
+        .unwrap();
+    (img.width(), img.height())
+}
+
+const SMALL: &[&str] = &[
+    "--hidden",
+    "16",
+    "--limit",
+    "600",
+    "--validation-size",
+    "200",
+    "--batch-size",
+    "50",
+    "--quiet",
+];
+
+fn with<A: AsRef<str>, B: AsRef<str>>(base: &[A], more: &[B]) -> Vec<String> {
+    base.iter()
+        .map(|s| s.as_ref().to_string())
+        .chain(more.iter().map(|s| s.as_ref().to_string()))
+        .collect()
+}
+
+fn run(dir: &Path, args: &[String]) -> String {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(dir, &refs)
+}
+
+#[test]
+fn round_trip_on_the_bundled_sample() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    run(
+        d,
+        &with(
+            &["train"],
+            &with(
+                SMALL,
+                &["--epochs", "2", "--log", "log.jsonl", "-o", "m.safetensors"],
+            ),
+        ),
+    );
+    let log = std::fs::read_to_string(d.join("log.jsonl")).unwrap();
+    assert_eq!(log.lines().count(), 2);
+    let rec: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert!(rec["pseudo_likelihood"].as_f64().unwrap().is_finite());
+    assert!(rec["reconstruction_error"].as_f64().unwrap() > 0.0);
+
+    let out = ok(
+        d,
+        &[
+            "eval",
+            "m.safetensors",
+            "--estimator",
+            "exact,ais,emf",
+            "--ais-temperatures",
+            "300",
+            "--limit",
+            "200",
+            "--json",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&out[..out.rfind('}').unwrap() + 1]).unwrap();
+    let exact = v["log_likelihood"]["exact"]["estimate"].as_f64().unwrap();
+    let ais = &v["log_likelihood"]["ais"];
+    assert!(exact < 0.0 && exact > -784.0 * 2f64.ln(), "{exact}");
+    assert!(
+        (ais["estimate"].as_f64().unwrap() - exact).abs() < 2.0,
+        "{v}"
+    );
+    assert!(v["log_likelihood"]["emf2"]["estimate"]
+        .as_f64()
+        .unwrap()
+        .is_finite());
+    assert_eq!(v["rows"], 200);
+    let table = ok(d, &["eval", "m.safetensors", "--limit", "100"]);
+    assert!(
+        table.contains("log-likelihood (exact)") && table.contains("pseudo-likelihood"),
+        "{table}"
+    );
+
+    ok(
+        d,
+        &["transform", "m.safetensors", "--limit", "30", "-o", "h.npy"],
+    );
+    let h = onsager::io::npy::read(d.join("h.npy")).unwrap();
+    assert_eq!(h.dim(), (30, 16));
+
+    ok(
+        d,
+        &[
+            "sample",
+            "m.safetensors",
+            "-n",
+            "9",
+            "--steps",
+            "20",
+            "--png",
+            "s.png",
+        ],
+    );
+    assert_eq!(
+        onsager::io::npy::read(d.join("samples.npy")).unwrap().dim(),
+        (9, 784)
+    );
+    assert_eq!(png_size(&d.join("s.png")), (3 * 29 + 1, 3 * 29 + 1));
+    ok(
+        d,
+        &[
+            "sample",
+            "m.safetensors",
+            "-n",
+            "4",
+            "--steps",
+            "50",
+            "--from",
+            "data",
+            "--emf",
+            "3",
+            "-o",
+            "e.npy",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "show",
+            "filters",
+            "m.safetensors",
+            "-n",
+            "16",
+            "-o",
+            "f.png",
+            "--scale",
+            "per-filter",
+        ],
+    );
+    assert_eq!(png_size(&d.join("f.png")), (4 * 29 + 1, 4 * 29 + 1));
+    ok(d, &["show", "samples", "samples.npy", "-o", "s2.png"]);
+    assert_eq!(png_size(&d.join("s2.png")), (3 * 29 + 1, 3 * 29 + 1));
+    let c = ok(d, &["show", "curves", "log.jsonl", "-o", "c.png"]);
+    assert!(c.contains("pseudo-ll"));
+    assert_eq!(png_size(&d.join("c.png")), (800, 600));
+    let info = ok(d, &["info", "m.safetensors"]);
+    assert!(
+        info.contains("784 visible x 16 hidden")
+            && info.contains("epochs          2")
+            && info.contains("28x28"),
+        "{info}"
+    );
+    let j: serde_json::Value = serde_json::from_str(
+        &ok(d, &["info", "m.safetensors", "--json"])
+            .split("\n}")
+            .next()
+            .map(|s| s.to_string() + "\n}")
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(j["history"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn resume_and_checkpoints_continue_bit_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    for method in [
+        &["--method", "pcd", "--chains", "25"][..],
+        &["--method", "emf", "--order", "3"],
+        &["--method", "cd", "--k", "2"],
+    ] {
+        let base = with(&with(SMALL, method), &["--metrics", "none"]);
+        run(
+            d,
+            &with(
+                &["train"],
+                &with(&base, &["--epochs", "4", "-o", "whole.safetensors"]),
+            ),
+        );
+        run(
+            d,
+            &with(
+                &["train"],
+                &with(&base, &["--epochs", "2", "-o", "part.safetensors"]),
+            ),
+        );
+        ok(
+            d,
+            &[
+                "train",
+                "--resume",
+                "part.safetensors",
+                "--epochs",
+                "4",
+                "--limit",
+                "600",
+                "--validation-size",
+                "200",
+                "--quiet",
+                "-o",
+                "resumed.safetensors",
+            ],
+        );
+        run(
+            d,
+            &with(
+                &["train"],
+                &with(
+                    &base,
+                    &[
+                        "--epochs",
+                        "4",
+                        "--checkpoint-every",
+                        "1",
+                        "-o",
+                        "ckpt.safetensors",
+                    ],
+                ),
+            ),
+        );
+        let whole = tensors(&d.join("whole.safetensors"));
+        assert!(
+            whole == tensors(&d.join("resumed.safetensors")),
+            "{method:?}: resumed differs"
+        );
+        assert!(
+            whole == tensors(&d.join("ckpt.safetensors")),
+            "{method:?}: checkpointed differs"
+        );
+    }
+    fails(
+        d,
+        &["train", "--resume", "part.safetensors", "--lr", "0.1"],
+        "--lr",
+    );
+}
+
+#[test]
+fn every_error_is_one_line_with_no_partial_output() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("ragged.csv"), "0,1,0\n1,0\n").unwrap();
+    std::fs::write(d.join("text.csv"), "0,1\n1,zz\n").unwrap();
+    std::fs::write(d.join("big.csv"), "0,1\n1,3\n").unwrap();
+    std::fs::write(d.join("narrow.csv"), "0,1\n1,0\n").unwrap();
+    std::fs::write(d.join("junk-images-idx3-ubyte"), b"PK\x03\x04 not idx").unwrap();
+    onsager::io::npy::write(
+        d.join("nan.npy"),
+        ndarray::array![[0.5f32, f32::NAN]].view(),
+    )
+    .unwrap();
+    fails(
+        d,
+        &["train", "missing.npy", "-o", "a.safetensors"],
+        "missing.npy",
+    );
+    fails(
+        d,
+        &["train", "ragged.csv", "-o", "a.safetensors"],
+        "line 2 has 2 fields",
+    );
+    fails(
+        d,
+        &["train", "text.csv", "-o", "a.safetensors"],
+        "line 2, column 2",
+    );
+    fails(
+        d,
+        &["train", "big.csv", "-o", "a.safetensors"],
+        "row 1, column 1",
+    );
+    fails(
+        d,
+        &["train", "junk-images-idx3-ubyte", "-o", "a.safetensors"],
+        "magic",
+    );
+    fails(
+        d,
+        &["train", "nan.npy", "-o", "a.safetensors"],
+        "non-finite",
+    );
+    fails(
+        d,
+        &["train", "--hidden", "0", "-o", "a.safetensors"],
+        "n_hidden",
+    );
+    fails(
+        d,
+        &["train", "--schedule", "cosine", "-o", "a.safetensors"],
+        "--schedule",
+    );
+    fails(
+        d,
+        &[
+            "train",
+            "--epochs",
+            "1",
+            "--hidden",
+            "4",
+            "--limit",
+            "50",
+            "-o",
+            "no/such/dir/a.safetensors",
+            "--quiet",
+        ],
+        "no/such/dir",
+    );
+    assert!(!d.join("a.safetensors").exists());
+    // A model, then a shape mismatch and damaged model files.
+    ok(
+        d,
+        &[
+            "train",
+            "--epochs",
+            "1",
+            "--hidden",
+            "4",
+            "--limit",
+            "100",
+            "--quiet",
+            "-o",
+            "m.safetensors",
+        ],
+    );
+    fails(
+        d,
+        &["eval", "m.safetensors", "narrow.csv"],
+        "784 visible units",
+    );
+    let bytes = std::fs::read(d.join("m.safetensors")).unwrap();
+    std::fs::write(d.join("cut.safetensors"), &bytes[..bytes.len() / 2]).unwrap();
+    fails(d, &["eval", "cut.safetensors"], "cut.safetensors");
+    fails(d, &["info", "big.csv"], "big.csv");
+    fails(
+        d,
+        &["transform", "m.safetensors", "-o", "no/such/dir/h.npy"],
+        "no/such/dir",
+    );
+    fails(
+        d,
+        &["show", "filters", "m.safetensors", "--shape", "5x5"],
+        "5x5",
+    );
+    let names: Vec<String> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        !names.iter().any(|n| n.contains(".tmp-")),
+        "temporary files left: {names:?}"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_and_still_writes_a_valid_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let child = Command::cargo_bin("onsager")
+        .unwrap()
+        .current_dir(d)
+        .args([
+            "train",
+            "--epochs",
+            "100000",
+            "--hidden",
+            "32",
+            "--metrics",
+            "none",
+            "--quiet",
+            "-o",
+            "m.safetensors",
+        ])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130));
+    let info = ok(d, &["info", "m.safetensors", "--json"]);
+    assert!(info.contains("\"n_hidden\": 32"), "{info}");
+    ok(
+        d,
+        &[
+            "eval",
+            "m.safetensors",
+            "--estimator",
+            "emf",
+            "--limit",
+            "50",
+        ],
+    );
+}
+
+fn serve(dir: PathBuf, requests: usize) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).unwrap() <= 2 {
+                    break;
+                }
+            }
+            let name = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/')
+                .to_string();
+            let body = std::fs::read(dir.join(name)).unwrap_or_default();
+            write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            )
+            .unwrap();
+            stream.write_all(&body).unwrap();
+        }
+    });
+    format!("http://{addr}/")
+}
+
+#[test]
+fn dataset_mnist_downloads_once_into_the_cache() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    let url = serve(shared, 4);
+    let run = |url: &str| {
+        Command::cargo_bin("onsager")
+            .unwrap()
+            .current_dir(tmp.path())
+            .env("ONSAGER_DATA", tmp.path().join("cache"))
+            .env("ONSAGER_MNIST_URL", url)
+            .args([
+                "train",
+                "--dataset",
+                "mnist",
+                "--limit",
+                "300",
+                "--epochs",
+                "1",
+                "--hidden",
+                "8",
+                "--quiet",
+                "-o",
+                "m.safetensors",
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = run(&url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("cache/mnist"))
+            .unwrap()
+            .count(),
+        4
+    );
+    // Cached: a dead URL is never contacted.
+    let again = run("http://127.0.0.1:9/");
+    assert!(
+        again.status.success(),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+}

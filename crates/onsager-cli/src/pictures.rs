@@ -49,9 +49,9 @@ pub enum Show {
         #[arg(long, value_parser = parse_shape, default_value = "28x28")]
         shape: (usize, usize),
     },
-    /// Training curves from a metrics log (`train --log`): one panel per metric, top to bottom
-    /// in the order pseudo-ll, recon, emf-ll, rows/s, each scaled to its own range; the ranges
-    /// are printed.
+    /// Training curves from a metrics log (`train --log`): one panel per metric present
+    /// (pseudo-ll, recon, emf-ll, rows/s), each on its own scale, labelled with its name, range
+    /// and epochs (the ranges are also printed).
     Curves {
         /// The JSON-lines metrics log.
         log: PathBuf,
@@ -207,6 +207,7 @@ fn curves(log: &Path, out: &Path) -> Result<()> {
     let (width, panel_h) = (800u32, 200u32);
     let height = panel_h * panels.len() as u32;
     let mut rgb = vec![255u8; (width * height * 3) as usize];
+    let mut labels = Vec::new();
     {
         use plotters::prelude::*;
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
@@ -224,25 +225,146 @@ fn curves(log: &Path, out: &Path) -> Result<()> {
                 });
             let pad = ((hi - lo) * 0.05).max(1e-9);
             let mut chart = ChartBuilder::on(area)
-                .margin(12)
+                .margin(24)
                 .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))
                 .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
             chart
-                .configure_mesh()
-                .x_labels(0)
-                .y_labels(0)
-                .draw()
+                .plotting_area()
+                .draw(&Rectangle::new(
+                    [(x0, lo - pad), (x1, hi + pad)],
+                    RGBColor(160, 160, 160).stroke_width(1),
+                ))
                 .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
             chart
                 .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
                 .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
             println!("{name:10} epochs {x0}..{x1}  range [{lo:.5}, {hi:.5}]");
+            labels.push((*name, x0, x1, lo, hi));
         }
         root.present()
             .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
     }
-    let img = RgbImage::from_raw(width, height, rgb).expect("buffer size");
+    let mut img = RgbImage::from_raw(width, height, rgb).expect("buffer size");
+    let grey = [90, 90, 90];
+    for (k, (name, x0, x1, lo, hi)) in labels.into_iter().enumerate() {
+        let top = k as u32 * panel_h;
+        draw_text(&mut img, 30, top + 4, name, 3, [0, 0, 0]);
+        draw_text(
+            &mut img,
+            width - 260,
+            top + 4,
+            &format!("max {}", short(hi)),
+            2,
+            grey,
+        );
+        draw_text(
+            &mut img,
+            width - 260,
+            top + panel_h - 16,
+            &format!("min {}", short(lo)),
+            2,
+            grey,
+        );
+        draw_text(
+            &mut img,
+            30,
+            top + panel_h - 16,
+            &format!("epoch {x0} to {x1}"),
+            2,
+            grey,
+        );
+    }
     write_png(out, &img)?;
     eprintln!("wrote {}", out.display());
     Ok(())
+}
+
+/// A 3 × 5 pixel font: digits, lowercase letters and a little punctuation, enough to label
+/// curves without a font library. Each glyph is five rows of three bits, top row first.
+fn glyph(c: char) -> Option<[u8; 5]> {
+    let g = |r: [&str; 5]| {
+        let mut out = [0u8; 5];
+        for (o, row) in out.iter_mut().zip(r) {
+            *o = u8::from_str_radix(row, 2).expect("binary glyph row");
+        }
+        out
+    };
+    Some(g(match c {
+        '0' => ["111", "101", "101", "101", "111"],
+        '1' => ["010", "110", "010", "010", "111"],
+        '2' => ["111", "001", "111", "100", "111"],
+        '3' => ["111", "001", "111", "001", "111"],
+        '4' => ["101", "101", "111", "001", "001"],
+        '5' => ["111", "100", "111", "001", "111"],
+        '6' => ["111", "100", "111", "101", "111"],
+        '7' => ["111", "001", "001", "001", "001"],
+        '8' => ["111", "101", "111", "101", "111"],
+        '9' => ["111", "101", "111", "001", "111"],
+        '.' => ["000", "000", "000", "000", "010"],
+        ',' => ["000", "000", "000", "010", "100"],
+        '-' => ["000", "000", "111", "000", "000"],
+        '+' => ["000", "010", "111", "010", "000"],
+        '/' => ["001", "001", "010", "100", "100"],
+        ':' => ["000", "010", "000", "010", "000"],
+        '[' => ["110", "100", "100", "100", "110"],
+        ']' => ["011", "001", "001", "001", "011"],
+        ' ' => ["000", "000", "000", "000", "000"],
+        'a' => ["000", "011", "101", "101", "011"],
+        'b' => ["100", "110", "101", "101", "110"],
+        'c' => ["000", "011", "100", "100", "011"],
+        'd' => ["001", "011", "101", "101", "011"],
+        'e' => ["000", "010", "111", "100", "011"],
+        'f' => ["011", "100", "110", "100", "100"],
+        'g' => ["000", "011", "101", "011", "110"],
+        'h' => ["100", "110", "101", "101", "101"],
+        'i' => ["010", "000", "010", "010", "010"],
+        'k' => ["100", "101", "110", "110", "101"],
+        'l' => ["110", "010", "010", "010", "111"],
+        'm' => ["000", "111", "111", "101", "101"],
+        'n' => ["000", "110", "101", "101", "101"],
+        'o' => ["000", "010", "101", "101", "010"],
+        'p' => ["000", "110", "101", "110", "100"],
+        'r' => ["000", "011", "100", "100", "100"],
+        's' => ["000", "011", "110", "011", "110"],
+        't' => ["010", "111", "010", "010", "011"],
+        'u' => ["000", "101", "101", "101", "011"],
+        'v' => ["000", "101", "101", "101", "010"],
+        'w' => ["000", "101", "101", "111", "111"],
+        'x' => ["000", "101", "010", "010", "101"],
+        'y' => ["000", "101", "011", "001", "110"],
+        _ => return None,
+    }))
+}
+
+/// Draws `text` (lowercased; unknown characters are skipped) with its top-left corner at
+/// (x, y), each font pixel `scale` × `scale` image pixels.
+fn draw_text(img: &mut RgbImage, x: u32, y: u32, text: &str, scale: u32, colour: [u8; 3]) {
+    let mut cx = x;
+    for c in text.to_lowercase().chars() {
+        let Some(rows) = glyph(c) else { continue };
+        for (r, bits) in rows.iter().enumerate() {
+            for col in 0..3u32 {
+                if bits >> (2 - col) & 1 == 1 {
+                    for dy in 0..scale {
+                        for dx in 0..scale {
+                            let (px, py) = (cx + col * scale + dx, y + r as u32 * scale + dy);
+                            if px < img.width() && py < img.height() {
+                                img.put_pixel(px, py, image::Rgb(colour));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        cx += 4 * scale;
+    }
+}
+
+/// A number in at most about eight characters.
+fn short(v: f64) -> String {
+    if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-2) {
+        format!("{v:.3e}")
+    } else {
+        format!("{v:.4}")
+    }
 }

@@ -83,6 +83,9 @@ pub struct TrainArgs {
     /// Inverse temperature of the model.
     #[arg(long)]
     pub beta: Option<f64>,
+    /// Keep the row order instead of reshuffling every epoch.
+    #[arg(long)]
+    pub no_shuffle: bool,
     /// Seed of every random stream (also of `--preprocess stochastic`).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -207,6 +210,9 @@ impl TrainArgs {
             c.seed = x;
         }
         c.threads = self.threads;
+        if self.no_shuffle {
+            c.shuffle = false;
+        }
         if let Some(s) = &self.schedule {
             c.schedule = match parse_tagged(s, "schedule")? {
                 (t, None) if t == "constant" => Schedule::Constant,
@@ -302,6 +308,7 @@ struct CliMonitor<T: Float> {
     history: Vec<EpochMetrics>,
     checkpoint_every: Option<usize>,
     seed: u64,
+    rows_per_epoch: u64,
 }
 
 impl<T: Float> CliMonitor<T> {
@@ -352,7 +359,7 @@ fn describe(m: &EpochMetrics, epochs: usize) -> String {
 impl<T: Float> Monitor<T> for CliMonitor<T> {
     fn on_batch(&mut self, p: &BatchProgress) -> ControlFlow<()> {
         if let Some(bar) = &self.bar {
-            bar.set_position(((p.epoch - 1) * p.batches + p.batch) as u64);
+            bar.set_position(self.rows_per_epoch * (p.epoch - 1) as u64 + p.samples as u64);
         }
         if self.cancel.is_cancelled() {
             ControlFlow::Break(())
@@ -365,7 +372,7 @@ impl<T: Float> Monitor<T> for CliMonitor<T> {
         let m = self.evaluate(r, model);
         let line = describe(&m, r.epochs);
         if let Some(bar) = &self.bar {
-            bar.set_position((r.epoch * r.batches) as u64);
+            bar.set_position(self.rows_per_epoch * r.epoch as u64);
             bar.println(&line);
         } else if self.plain {
             eprintln!("{line}");
@@ -500,14 +507,22 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         let _ = ctrlc::set_handler(move || c.cancel());
     }
     let interactive = !a.quiet && std::io::stderr().is_terminal();
-    let batches = train_x.nrows().div_ceil(config.batch_size) as u64;
+    let rows = train_x.nrows() as u64;
     let bar = interactive.then(|| {
-        let bar = ProgressBar::new(batches * config.epochs as u64);
+        let bar = ProgressBar::new(rows * config.epochs as u64);
         bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} batches  {per_sec}  eta {eta}")
-                .expect("valid template"),
+            ProgressStyle::with_template(
+                "{bar:40} {human_pos}/{human_len} samples  {rate}  eta {eta}",
+            )
+            .expect("valid template")
+            .with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} samples/s", s.per_sec());
+                },
+            ),
         );
-        bar.set_position(batches * trainer.epochs_completed() as u64);
+        bar.set_position(rows * trainer.epochs_completed() as u64);
         bar
     });
     let log = match &a.log {
@@ -540,6 +555,7 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         history,
         checkpoint_every: a.checkpoint_every,
         seed: config.seed,
+        rows_per_epoch: rows,
     };
     let save = |trainer: &Trainer<T>, history: &[EpochMetrics]| -> Result<()> {
         let file = ModelFile {

@@ -9,28 +9,13 @@ use std::net::TcpListener;
 use ndarray::{array, Array2};
 use onsager::data::{self, Dataset, Preprocess, Split, Values};
 use onsager::io::model::{self, ModelFile};
-use onsager::{EmfOrder, EpochMetrics, Error, Method, Monitor, Persistence, TrainParams, Trainer};
+use onsager::{EmfOrder, EpochMetrics, Error, Method, Persistence, TrainParams, Trainer};
 
 fn sample(n: usize) -> Array2<f32> {
     Dataset::bundled_mnist(Split::Train)
         .head(n)
         .prepare(Preprocess::Auto)
         .unwrap()
-}
-
-struct StopAt(usize);
-impl Monitor<f32> for StopAt {
-    fn on_epoch(
-        &mut self,
-        r: &onsager::EpochReport,
-        _: &onsager::Rbm<f32>,
-    ) -> std::ops::ControlFlow<()> {
-        if r.epoch == self.0 {
-            std::ops::ControlFlow::Break(())
-        } else {
-            std::ops::ControlFlow::Continue(())
-        }
-    }
 }
 
 #[test]
@@ -59,7 +44,7 @@ fn checkpoint_save_load_resume_is_bit_identical_for_every_method() {
         let whole = params.fit(data.view()).unwrap();
 
         let mut t = Trainer::new(params.clone(), 784).unwrap();
-        t.fit(data.view(), &mut StopAt(2)).unwrap();
+        t.fit(data.view(), &mut common::StopAtEpoch(2)).unwrap();
         let path = dir.path().join("ckpt.safetensors");
         let mut file = ModelFile::new(t.model().clone());
         file.params = Some(params.clone().into_config());

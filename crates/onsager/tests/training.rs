@@ -214,22 +214,8 @@ fn fit_in_two_calls_continues_exactly() {
     };
     let whole = cfg().build().unwrap().fit(data.view()).unwrap();
     // Stop after epoch 3 from the monitor, then call fit again on the same trainer.
-    struct StopAtEpoch(usize);
-    impl Monitor<f32> for StopAtEpoch {
-        fn on_epoch(
-            &mut self,
-            r: &onsager::EpochReport,
-            _: &onsager::Rbm<f32>,
-        ) -> std::ops::ControlFlow<()> {
-            if r.epoch == self.0 {
-                std::ops::ControlFlow::Break(())
-            } else {
-                std::ops::ControlFlow::Continue(())
-            }
-        }
-    }
     let mut t = Trainer::new(cfg().build().unwrap(), 16).unwrap();
-    let r = t.fit(data.view(), &mut StopAtEpoch(3)).unwrap();
+    let r = t.fit(data.view(), &mut common::StopAtEpoch(3)).unwrap();
     assert_eq!((r.epochs_completed, r.stopped), (3, true));
     t.fit(data.view(), &mut ()).unwrap();
     assert!(*t.model() == whole);

@@ -156,3 +156,16 @@ pub fn start_model(data: &Array2<f64>, nh: usize) -> Rbm<f64> {
     });
     Rbm::from_parts(Array2::zeros((data.ncols(), nh)), a, Array1::zeros(nh)).unwrap()
 }
+
+/// A monitor that stops training after the given epoch (1-based).
+pub struct StopAtEpoch(pub usize);
+
+impl<T: Float> onsager::Monitor<T> for StopAtEpoch {
+    fn on_epoch(&mut self, r: &onsager::EpochReport, _: &Rbm<T>) -> std::ops::ControlFlow<()> {
+        if r.epoch == self.0 {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    }
+}

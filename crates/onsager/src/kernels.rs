@@ -282,38 +282,120 @@ pub fn mean_field_update<T: Float>(
 ) -> T {
     let (half, third, two) = (T::of(0.5), T::of(1.0 / 3.0), T::of(2.0));
     let keep = T::one() - damping;
-    // Pass 1: the new values, written to `m`; each |Δm| is kept in the lanes' running maxima.
     let n = m.len();
     let mut worst = [T::zero(); LANES];
-    let field = |j: usize, old: T| {
-        let mut x = beta * bias[j] + f1[j];
-        if !f2.is_empty() {
-            x += f2[j] * (half - old);
-        }
-        if !f3.is_empty() {
-            x += f3[j] * (third - two * (old - old * old));
-        }
-        x
-    };
-    let split = n - n % LANES;
-    for c in (0..split).step_by(LANES) {
-        for l in 0..LANES {
-            let j = c + l;
-            let old = m[j];
-            let new = damping * sigmoid_v(field(j, old)) + keep * old;
-            let d = (new - old).abs();
-            worst[l] = if d > worst[l] { d } else { worst[l] };
-            m[j] = new;
-        }
+    // One loop per order, so the inner loop has no data-independent branches and vectorises.
+    macro_rules! sweep {
+        (|$j:ident, $old:ident| $field:expr) => {{
+            let split = n - n % LANES;
+            for c in (0..split).step_by(LANES) {
+                for l in 0..LANES {
+                    let $j = c + l;
+                    let $old = m[$j];
+                    let new = damping * sigmoid_v($field) + keep * $old;
+                    let d = (new - $old).abs();
+                    worst[l] = if d > worst[l] { d } else { worst[l] };
+                    m[$j] = new;
+                }
+            }
+            for $j in split..n {
+                let $old = m[$j];
+                let new = damping * sigmoid_v($field) + keep * $old;
+                let d = (new - $old).abs();
+                worst[0] = if d > worst[0] { d } else { worst[0] };
+                m[$j] = new;
+            }
+        }};
     }
-    for j in split..n {
-        let old = m[j];
-        let new = damping * sigmoid_v(field(j, old)) + keep * old;
-        let d = (new - old).abs();
-        worst[0] = if d > worst[0] { d } else { worst[0] };
-        m[j] = new;
+    let (bias, f1) = (&bias[..n], &f1[..n]);
+    match (f2.is_empty(), f3.is_empty()) {
+        (true, _) => sweep!(|j, _old| beta * bias[j] + f1[j]),
+        (false, true) => {
+            let f2 = &f2[..n];
+            sweep!(|j, old| beta * bias[j] + f1[j] + f2[j] * (half - old))
+        }
+        (false, false) => {
+            let (f2, f3) = (&f2[..n], &f3[..n]);
+            sweep!(|j, old| beta * bias[j]
+                + f1[j]
+                + f2[j] * (half - old)
+                + f3[j] * (third - two * (old - old * old)))
+        }
     }
     worst
         .into_iter()
         .fold(T::zero(), |a, b| if b > a { b } else { a })
+}
+
+/// `q ← m − m²` and, if `r` is not empty, `r ← q(½ − m)`: the variances the EMF terms use
+/// (emf-math §2).
+#[multiversion(targets = "simd")]
+pub fn variances_row<T: Float>(m: &[T], q: &mut [T], r: &mut [T]) {
+    let half = T::of(0.5);
+    let n = m.len();
+    let q = &mut q[..n];
+    if r.is_empty() {
+        for (qq, &mm) in q.iter_mut().zip(m) {
+            *qq = mm - mm * mm;
+        }
+    } else {
+        let r = &mut r[..n];
+        for ((qq, rr), &mm) in q.iter_mut().zip(r.iter_mut()).zip(m) {
+            let v = mm - mm * mm;
+            *qq = v;
+            *rr = v * (half - mm);
+        }
+    }
+}
+
+/// Hyperparameters of one fused SGD step on a row of W.
+#[derive(Clone, Copy, Debug)]
+pub struct Step<T> {
+    /// Learning rate.
+    pub lr: T,
+    /// Momentum μ.
+    pub momentum: T,
+    /// L1 coefficient.
+    pub l1: T,
+    /// L2 coefficient.
+    pub l2: T,
+}
+
+/// One fused step on a row of W (emf-math §4 and the update convention): the gradient
+/// g = g₀ + w·g₁ + w²·g₂ (`g1`, `g2` empty when absent) − l2·w − l1·sign(w), then
+/// v ← μv + lr·g and w ← w + v.
+#[multiversion(targets = "simd")]
+pub fn sgd_row<T: Float>(w: &mut [T], vel: &mut [T], g0: &[T], g1: &[T], g2: &[T], step: Step<T>) {
+    let n = w.len();
+    let (vel, g0) = (&mut vel[..n], &g0[..n]);
+    let (zero, one) = (T::zero(), T::one());
+    macro_rules! update {
+        (|$j:ident, $w:ident| $grad:expr) => {
+            for $j in 0..n {
+                let $w = w[$j];
+                let sign = if $w > zero {
+                    one
+                } else if $w < zero {
+                    -one
+                } else {
+                    zero
+                };
+                let g = $grad - step.l2 * $w - step.l1 * sign;
+                let v = step.momentum * vel[$j] + step.lr * g;
+                vel[$j] = v;
+                w[$j] = $w + v;
+            }
+        };
+    }
+    match (g1.is_empty(), g2.is_empty()) {
+        (true, _) => update!(|j, _x| g0[j]),
+        (false, true) => {
+            let g1 = &g1[..n];
+            update!(|j, x| g0[j] + x * g1[j])
+        }
+        (false, false) => {
+            let (g1, g2) = (&g1[..n], &g2[..n]);
+            update!(|j, x| g0[j] + x * g1[j] + x * x * g2[j])
+        }
+    }
 }

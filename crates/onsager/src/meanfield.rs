@@ -132,26 +132,24 @@ impl<T: Float> Scratch<T> {
 
 /// Writes q = m − m² and r = q(½ − m) of the first n rows of `m` into `s`.
 fn variances<T: Float>(m: ArrayView2<'_, T>, s: &mut [Array2<T>; 2], order: EmfOrder) {
+    if order == EmfOrder::First {
+        return;
+    }
     let n = m.nrows();
-    let half = T::of(0.5);
     let [q, r] = s;
     let q = q.slice_mut(ndarray::s![..n, ..]);
-    match order {
-        EmfOrder::First => {}
-        EmfOrder::Second => par::rows(q, |i, qrow| {
-            for (qq, &mm) in qrow.iter_mut().zip(m.row(i)) {
-                *qq = mm - mm * mm;
-            }
-        }),
-        EmfOrder::Third => {
-            let r = r.slice_mut(ndarray::s![..n, ..]);
-            par::rows_pair(q, r, |i, qrow, rrow| {
-                for ((qq, rr), &mm) in qrow.iter_mut().zip(rrow).zip(m.row(i)) {
-                    *qq = mm - mm * mm;
-                    *rr = *qq * (half - mm);
-                }
-            });
-        }
+    let row = |i: usize| {
+        m.row(i)
+            .to_slice()
+            .expect("magnetisations in standard layout")
+    };
+    if order == EmfOrder::Second {
+        par::rows(q, |i, qrow| kernels::variances_row(row(i), qrow, &mut []));
+    } else {
+        let r = r.slice_mut(ndarray::s![..n, ..]);
+        par::rows_pair(q, r, |i, qrow, rrow| {
+            kernels::variances_row(row(i), qrow, rrow)
+        });
     }
 }
 
@@ -209,23 +207,19 @@ fn update_layer<T: Float>(
     damping: T,
 ) -> f64 {
     let bias = bias.as_slice().expect("contiguous bias");
-    let row = |k: usize, i: usize| -> &[T] {
-        let used = match k {
-            1 => order != EmfOrder::First,
-            _ => order == EmfOrder::Third,
-        };
-        if used {
-            let r = &f[k].as_slice().expect("standard layout")
-                [i * f[k].ncols()..(i + 1) * f[k].ncols()];
-            r
-        } else {
-            &[]
-        }
-    };
+    let (used1, used2) = (order != EmfOrder::First, order == EmfOrder::Third);
+    let empty = Array2::zeros((0, 0));
+    let (f1, f2) = (
+        if used1 { &f[1] } else { &empty },
+        if used2 { &f[2] } else { &empty },
+    );
     par::rows_max(m, |i, mrow| {
-        let f1 =
-            &f[0].as_slice().expect("standard layout")[i * f[0].ncols()..(i + 1) * f[0].ncols()];
-        kernels::mean_field_update(mrow, bias, beta, f1, row(1, i), row(2, i), damping).f64()
+        let (g0, g1, g2) = (
+            par::row_slice(&f[0], i),
+            par::row_slice(f1, i),
+            par::row_slice(f2, i),
+        );
+        kernels::mean_field_update(mrow, bias, beta, g0, g1, g2, damping).f64()
     })
 }
 
@@ -440,6 +434,8 @@ pub fn gamma<T: Float>(
     m_h: ArrayView2<'_, T>,
 ) -> Result<Array1<f64>> {
     check_magnetisations(rbm, &m_v, &m_h)?;
+    let (m_v, m_h) = (m_v.as_standard_layout(), m_h.as_standard_layout());
+    let (m_v, m_h) = (m_v.view(), m_h.view());
     let pw = Powers::new(rbm.w.view(), order);
     let mut s = Scratch::new(m_v.nrows(), rbm.n_visible(), rbm.n_hidden());
     let mut out = Array1::zeros(m_v.nrows());
@@ -468,6 +464,8 @@ pub fn log_z_gradient<T: Float>(
     m_h: ArrayView2<'_, T>,
 ) -> Result<Array2<T>> {
     check_magnetisations(rbm, &m_v, &m_h)?;
+    let (m_v, m_h) = (m_v.as_standard_layout(), m_h.as_standard_layout());
+    let (m_v, m_h) = (m_v.view(), m_h.view());
     let (nv, nh) = rbm.w.dim();
     let mut s = Scratch::new(m_v.nrows(), nv, nh);
     let mut g = [

@@ -115,3 +115,16 @@ pub fn rows_pair<T: Send + Sync>(
         .enumerate()
         .for_each(|(i, (x, y))| f(i, x, y));
 }
+
+/// Row `i` of a standard-layout matrix as a slice; the empty slice for an empty matrix (an
+/// unused buffer).
+///
+/// # Panics
+/// If `a` is not empty and not in standard layout (an internal invariant).
+pub fn row_slice<T>(a: &ndarray::Array2<T>, i: usize) -> &[T] {
+    if a.is_empty() {
+        return &[];
+    }
+    let c = a.ncols();
+    &a.as_slice().expect("internal invariant: standard layout")[i * c..(i + 1) * c]
+}

@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1};
 
+use crate::kernels;
 use crate::meanfield::{Powers, Scratch};
 use crate::monitor::{BatchProgress, EpochReport, Monitor};
 use crate::rng::{self, Domain, StreamRng};
@@ -124,6 +125,7 @@ impl<T: Float> Workspace<T> {
 fn add_column_sums<T: Float>(mut acc: ArrayViewMut1<'_, T>, x: ArrayView2<'_, T>, scale: T) {
     let acc = acc.as_slice_mut().expect("contiguous gradient buffer");
     for row in x.rows() {
+        let row = row.to_slice().expect("rows of standard-layout buffers");
         for (a, &v) in acc.iter_mut().zip(row) {
             *a += scale * v;
         }
@@ -285,34 +287,25 @@ impl<T: Float> Core<T> {
             Decay::L2 { lambda } => (T::zero(), T::of(lambda)),
         };
         let ws = &mut self.ws;
+        let step = kernels::Step {
+            lr,
+            momentum: mu,
+            l1: decay_l1,
+            l2: decay_l2,
+        };
         let [g0, g1, g2] = &ws.g;
-        let (has1, has2) = (!g1.is_empty(), !g2.is_empty());
         par::rows_pair(
             self.rbm.w.view_mut(),
             self.state.velocity.view_mut(),
             |i, wrow, vrow| {
-                let g0 = g0.row(i);
-                for j in 0..wrow.len() {
-                    let w = wrow[j];
-                    let mut g = g0[j];
-                    if has1 {
-                        g += w * g1[[i, j]];
-                    }
-                    if has2 {
-                        g += w * w * g2[[i, j]];
-                    }
-                    let sign = if w > T::zero() {
-                        T::one()
-                    } else if w < T::zero() {
-                        -T::one()
-                    } else {
-                        T::zero()
-                    };
-                    g -= decay_l2 * w + decay_l1 * sign;
-                    let v = mu * vrow[j] + lr * g;
-                    vrow[j] = v;
-                    wrow[j] = w + v;
-                }
+                kernels::sgd_row(
+                    wrow,
+                    vrow,
+                    par::row_slice(g0, i),
+                    par::row_slice(g1, i),
+                    par::row_slice(g2, i),
+                    step,
+                )
             },
         );
         self.rbm.a.zip_mut_with(&ws.ga, |a, &g| *a += lr * g);

@@ -284,43 +284,53 @@ pub fn mean_field_update<T: Float>(
     let keep = T::one() - damping;
     let n = m.len();
     let mut worst = [T::zero(); LANES];
-    // One loop per order, so the inner loop has no data-independent branches and vectorises.
+    let block =
+        |x: &[T], o: usize| -> [T; LANES] { x[o..o + LANES].try_into().expect("LANES values") };
+    // One loop per order and fixed-size blocks, so the inner loop has no branches or bounds
+    // checks and vectorises; the ragged tail goes through the same code on a padded block.
     macro_rules! sweep {
-        (|$j:ident, $old:ident| $field:expr) => {{
+        (|$o:ident| $prep:stmt; |$l:ident, $old:ident| $field:expr) => {{
             let split = n - n % LANES;
-            for c in (0..split).step_by(LANES) {
-                for l in 0..LANES {
-                    let $j = c + l;
-                    let $old = m[$j];
+            for $o in (0..split).step_by(LANES) {
+                $prep
+                let mc: &mut [T; LANES] = (&mut m[$o..$o + LANES]).try_into().expect("LANES values");
+                for $l in 0..LANES {
+                    let $old = mc[$l];
                     let new = damping * sigmoid_v($field) + keep * $old;
                     let d = (new - $old).abs();
-                    worst[l] = if d > worst[l] { d } else { worst[l] };
-                    m[$j] = new;
+                    worst[$l] = if d > worst[$l] { d } else { worst[$l] };
+                    mc[$l] = new;
                 }
             }
-            for $j in split..n {
-                let $old = m[$j];
-                let new = damping * sigmoid_v($field) + keep * $old;
-                let d = (new - $old).abs();
-                worst[0] = if d > worst[0] { d } else { worst[0] };
-                m[$j] = new;
-            }
+            split
         }};
     }
-    let (bias, f1) = (&bias[..n], &f1[..n]);
-    match (f2.is_empty(), f3.is_empty()) {
-        (true, _) => sweep!(|j, _old| beta * bias[j] + f1[j]),
-        (false, true) => {
-            let f2 = &f2[..n];
-            sweep!(|j, old| beta * bias[j] + f1[j] + f2[j] * (half - old))
+    let split = match (f2.is_empty(), f3.is_empty()) {
+        (true, _) => {
+            sweep!(|o| let (b, g1) = (block(bias, o), block(f1, o)); |l, _old| beta * b[l] + g1[l])
         }
-        (false, false) => {
-            let (f2, f3) = (&f2[..n], &f3[..n]);
-            sweep!(|j, old| beta * bias[j]
-                + f1[j]
-                + f2[j] * (half - old)
-                + f3[j] * (third - two * (old - old * old)))
+        (false, true) => sweep!(
+            |o| let (b, g1, g2) = (block(bias, o), block(f1, o), block(f2, o));
+            |l, old| beta * b[l] + g1[l] + g2[l] * (half - old)
+        ),
+        (false, false) => sweep!(
+            |o| let (b, g1, g2, g3) = (block(bias, o), block(f1, o), block(f2, o), block(f3, o));
+            |l, old| beta * b[l] + g1[l] + g2[l] * (half - old) + g3[l] * (third - two * (old - old * old))
+        ),
+    };
+    for j in split..n {
+        let old = m[j];
+        let mut x = beta * bias[j] + f1[j];
+        if !f2.is_empty() {
+            x += f2[j] * (half - old);
         }
+        if !f3.is_empty() {
+            x += f3[j] * (third - two * (old - old * old));
+        }
+        let new = damping * sigmoid_v(x) + keep * old;
+        let d = (new - old).abs();
+        worst[0] = if d > worst[0] { d } else { worst[0] };
+        m[j] = new;
     }
     worst
         .into_iter()

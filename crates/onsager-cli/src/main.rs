@@ -2,6 +2,7 @@
 //! sample, and draw what they learned.
 
 mod args;
+mod bench;
 mod commands;
 mod pictures;
 mod train;
@@ -33,6 +34,8 @@ enum Command {
     Show(pictures::ShowArgs),
     /// What a model file holds.
     Info(commands::InfoArgs),
+    /// Time the standard performance case (docs/performance.md).
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Sample(a) => commands::sample(a).map(|_| ExitCode::SUCCESS),
         Command::Show(a) => pictures::show(a).map(|_| ExitCode::SUCCESS),
         Command::Info(a) => commands::info(a).map(|_| ExitCode::SUCCESS),
+        Command::Bench(a) => bench::run(a).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -45,6 +45,10 @@ pub trait Float:
     /// (24 for `f32`, 53 for `f64`), so `u < p` is a Bernoulli(p) draw for every representable p.
     fn unit(bits: u64) -> Self;
 
+    /// Whether one 64-bit draw holds two uniforms at this precision (24-bit `f32`: yes, the
+    /// second from bits 16–39; `f64`: no).
+    const PAIRED_UNITS: bool;
+
     /// eˣ without branches, so loops over slices vectorise. `f32`: Cephes-style range
     /// reduction and a degree-6 polynomial (within 2 ulp), inputs clamped to \[−87.3, 88\]
     /// (so the result is always a finite normal number); `f64`: the standard library's `exp`.
@@ -64,6 +68,7 @@ pub trait Float:
 
 impl Float for f32 {
     const DTYPE: &'static str = "float32";
+    const PAIRED_UNITS: bool = true;
     #[inline(always)]
     fn of(x: f64) -> Self {
         x as f32
@@ -150,6 +155,7 @@ impl Float for f32 {
 
 impl Float for f64 {
     const DTYPE: &'static str = "float64";
+    const PAIRED_UNITS: bool = false;
     #[inline(always)]
     fn of(x: f64) -> Self {
         x

@@ -1,6 +1,6 @@
 //! The Bernoulli–Bernoulli RBM: energies, conditionals, free energy, sampling (emf-math §1).
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2};
 use rand_distr::{Distribution, Normal};
 
 use crate::rng::{self, Domain, StreamRng};
@@ -345,7 +345,12 @@ impl<T: Float> Rbm<T> {
     /// bias initialisation (Hinton's guide §8), divided by β.
     pub(crate) fn log_odds_bias(data: ArrayView2<'_, T>, eps: f64, beta: T) -> Array1<T> {
         let n = data.nrows().max(1) as f64;
-        data.map(|x| x.f64()).sum_axis(Axis(0)).mapv(|s| {
+        // Column sums in f64, one row at a time (no copy of the data).
+        let mut sums = Array1::<f64>::zeros(data.ncols());
+        for row in data.rows() {
+            sums.zip_mut_with(&row, |s, &x| *s += x.f64());
+        }
+        sums.mapv(|s| {
             let p = (s / n).clamp(eps, 1.0 - eps);
             T::of((p / (1.0 - p)).ln() / beta.f64())
         })

@@ -54,12 +54,25 @@ pub fn uniform<T: Float>(rng: &mut StreamRng) -> T {
     T::unit(rng.next_u64())
 }
 
-/// Replaces each probability p in `row` by a Bernoulli(p) draw, 0 or 1 (branch-free).
+/// Replaces each probability p in `row` by a Bernoulli(p) draw, 0 or 1 (branch-free). At
+/// `f32` precision each 64-bit draw gives two 24-bit uniforms.
 #[inline]
 pub fn bernoulli_in_place<T: Float>(row: &mut [T], rng: &mut StreamRng) {
-    for p in row.iter_mut() {
-        let on = uniform::<T>(rng) < *p;
-        *p = if on { T::one() } else { T::zero() };
+    let set = |p: &mut T, u: T| *p = if u < *p { T::one() } else { T::zero() };
+    if T::PAIRED_UNITS {
+        let mut pairs = row.chunks_exact_mut(2);
+        for pair in &mut pairs {
+            let bits = rng.next_u64();
+            set(&mut pair[0], T::unit(bits));
+            set(&mut pair[1], T::unit(bits << 24));
+        }
+        for p in pairs.into_remainder() {
+            set(p, uniform::<T>(rng));
+        }
+    } else {
+        for p in row.iter_mut() {
+            set(p, uniform::<T>(rng));
+        }
     }
 }
 
@@ -91,6 +104,25 @@ mod tests {
         let z = stream(8, Domain::CdChain, 3).next_u64();
         let w = stream(7, Domain::CdChain, 3).next_u64();
         assert!(x != w && y != w && z != w);
+    }
+
+    #[test]
+    fn bernoulli_draws_have_the_right_frequencies_at_both_precisions() {
+        let mut r = stream(3, Domain::Sample, 0);
+        let mut row32 = vec![0.3f32; 100_001];
+        bernoulli_in_place(&mut row32, &mut r);
+        let mut row64 = vec![0.3f64; 100_001];
+        bernoulli_in_place(&mut row64, &mut r);
+        for mean in [
+            row32.iter().map(|&x| x as f64).sum::<f64>() / 100_001.0,
+            row64.iter().sum::<f64>() / 100_001.0,
+        ] {
+            assert!((mean - 0.3).abs() < 0.005, "{mean}");
+        }
+        // Paired halves are not copies of each other.
+        let same = row32.chunks_exact(2).filter(|c| c[0] == c[1]).count() as f64 / 50_000.0;
+        assert!((same - 0.58).abs() < 0.02, "{same}"); // 0.3² + 0.7²
+        assert!(row32.iter().all(|&x| x == 0.0 || x == 1.0));
     }
 
     #[test]

@@ -1,0 +1,254 @@
+//! `onsager bench`: the standard performance case (docs/performance.md).
+
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+use ndarray::Array2;
+use onsager::estimate::ais::{Ais, AisSchedule, BaseModel};
+use onsager::estimate::pseudo;
+use onsager::{linalg, EmfOrder, Float, Method, Rbm, TrainParams, Trainer};
+use serde_json::json;
+
+/// `onsager bench` options.
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Training rows (MNIST-shaped random binary data, 13% ones).
+    #[arg(long, default_value_t = 60_000)]
+    pub rows: usize,
+    /// Hidden units.
+    #[arg(long, default_value_t = 500)]
+    pub hidden: usize,
+    /// AIS temperatures (0 skips AIS).
+    #[arg(long, default_value_t = 14_500)]
+    pub ais_temperatures: usize,
+    /// Skip the 1-thread and f64 comparisons.
+    #[arg(long)]
+    pub quick: bool,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const NV: usize = 784;
+const BATCH: usize = 100;
+
+/// GFLOP/s of the best of 5 timings of 20 products (m × k)·(k × n) on `threads` threads.
+fn peak(m: usize, k: usize, n: usize, threads: usize) -> f64 {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("pool");
+    let a = Array2::from_shape_fn((m, k), |(i, j)| ((i + j) % 2) as f32);
+    let b = Array2::from_shape_fn((k, n), |(i, j)| ((i * 3 + j) % 7) as f32 * 0.01);
+    let mut c = Array2::<f32>::zeros((m, n));
+    let reps = 20;
+    let mut best = f64::INFINITY;
+    pool.install(|| {
+        for _ in 0..5 {
+            let t = Instant::now();
+            for _ in 0..reps {
+                linalg::gemm(c.view_mut(), false, a.view(), b.view(), 1.0);
+            }
+            best = best.min(t.elapsed().as_secs_f64());
+        }
+    });
+    2.0 * (m * k * n * reps) as f64 / best / 1e9
+}
+
+/// Matrix products (each 2·B·nv·nh FLOPs) per mini-batch of a method (docs/performance.md).
+fn products(method: Method) -> f64 {
+    match method {
+        Method::Cd { k } => (2 * k + 3) as f64,
+        Method::Pcd { k, .. } => (2 * k + 4) as f64,
+        Method::Emf {
+            order, iterations, ..
+        } => {
+            let o = order.as_u8() as usize;
+            (2 + 2 * o * iterations + o) as f64
+        }
+    }
+}
+
+/// Seconds of one training epoch.
+fn epoch<T: Float>(data: &Array2<T>, hidden: usize, method: Method, threads: usize) -> Result<f64> {
+    let p = TrainParams::builder()
+        .n_hidden(hidden)
+        .method(method)
+        .batch_size(BATCH)
+        .epochs(1)
+        .threads(threads)
+        .build()?;
+    let mut t = Trainer::<T>::new(p, NV)?;
+    let start = Instant::now();
+    t.fit(data.view(), &mut ())?;
+    Ok(start.elapsed().as_secs_f64())
+}
+
+/// Peak resident memory of this process in bytes (Linux; 0 elsewhere).
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+struct Row {
+    name: String,
+    seconds: f64,
+    gflop: f64,
+    peak: f64,
+}
+
+/// Runs `onsager bench`.
+pub fn run(a: BenchArgs) -> Result<()> {
+    let threads = rayon::current_num_threads();
+    let nh = a.hidden;
+    let peak_small = peak(BATCH, NV, nh, threads);
+    let peak_large = peak(1000, NV, nh, threads);
+    let mut rows = Vec::new();
+    if !a.json {
+        println!("threads {threads}; product peak {peak_small:.1} GFLOP/s at {BATCH}x{NV}x{nh}, {peak_large:.1} at 1000x{NV}x{nh}");
+    }
+    let mut r = onsager::rng::stream(1, onsager::rng::Domain::Sample, 0);
+    let data = Array2::from_shape_fn((a.rows, NV), |_| {
+        (onsager::rng::uniform::<f32>(&mut r) < 0.13) as u8 as f32
+    });
+    let rss_data = peak_rss();
+    let per_product = 2.0 * (BATCH * NV * nh) as f64 / 1e9;
+    let batches = a.rows.div_ceil(BATCH) as f64;
+    let methods = [
+        ("CD-1", Method::Cd { k: 1 }),
+        (
+            "PCD-1",
+            Method::Pcd {
+                k: 1,
+                chains: BATCH,
+            },
+        ),
+        ("EMF-1", Method::emf(EmfOrder::First)),
+        ("EMF-2", Method::emf(EmfOrder::Second)),
+        ("EMF-3", Method::emf(EmfOrder::Third)),
+    ];
+    let mut report = |row: Row| {
+        let rate = row.gflop / row.seconds;
+        if a.json {
+            println!(
+                "{}",
+                json!({"case": row.name, "seconds": row.seconds, "gflop": row.gflop, "gflops": rate,
+                       "peak_gflops": row.peak, "time_over_ideal": row.seconds / (row.gflop / row.peak)})
+            );
+        } else {
+            println!(
+                "{:34} {:8.3} s {:9.1} GFLOP {:7.1} GFLOP/s  {:5.1}% of peak  time/ideal {:4.2}",
+                row.name,
+                row.seconds,
+                row.gflop,
+                rate,
+                100.0 * rate / row.peak,
+                row.seconds / (row.gflop / row.peak)
+            );
+        }
+        if std::env::var_os("ONSAGER_BENCH_RSS").is_some() {
+            eprintln!("  rss {:.1} MB", peak_rss() as f64 / 1e6);
+        }
+        rows.push(row);
+    };
+    // Warm-up (thread pools, first touch of memory), not timed.
+    epoch(
+        &data.slice(ndarray::s![..2000.min(a.rows), ..]).to_owned(),
+        nh,
+        methods[0].1,
+        0,
+    )?;
+    for (name, m) in methods {
+        let s = epoch(&data, nh, m, 0)?;
+        report(Row {
+            name: format!("epoch {name}"),
+            seconds: s,
+            gflop: products(m) * per_product * batches,
+            peak: peak_small,
+        });
+    }
+    // Peak memory of the training epochs (the standard case), beyond the data.
+    let extra = peak_rss().saturating_sub(rss_data);
+    let rbm = Rbm::<f32>::random(NV, nh, 0.05, 1)?;
+    let test = data.slice(ndarray::s![..10_000.min(a.rows), ..]).to_owned();
+    let t = Instant::now();
+    let _h = rbm.hidden_probs(test.view())?;
+    report(Row {
+        name: format!("transform {} rows", test.nrows()),
+        seconds: t.elapsed().as_secs_f64(),
+        gflop: 2.0 * (test.nrows() * NV * nh) as f64 / 1e9,
+        peak: peak_large,
+    });
+    let t = Instant::now();
+    let _pl = pseudo::pseudo_log_likelihood(&rbm, test.view(), 0)?;
+    report(Row {
+        name: format!("pseudo-likelihood {} rows", test.nrows()),
+        seconds: t.elapsed().as_secs_f64(),
+        gflop: 4.0 * (test.nrows() * NV * nh) as f64 / 1e9,
+        peak: peak_large,
+    });
+    if a.ais_temperatures > 0 {
+        let ais = Ais {
+            runs: 100,
+            schedule: AisSchedule::Piecewise {
+                temperatures: a.ais_temperatures,
+            },
+            seed: 0,
+        };
+        let t = Instant::now();
+        let est = ais.log_partition(&rbm, &BaseModel::uniform(NV))?;
+        report(Row {
+            name: format!("AIS 100 runs x {} temperatures", est.temperatures),
+            seconds: t.elapsed().as_secs_f64(),
+            gflop: 4.0 * (100 * NV * nh) as f64 * est.temperatures as f64 / 1e9,
+            peak: peak_small,
+        });
+    }
+    if !a.quick {
+        let one = peak(BATCH, NV, nh, 1);
+        for (name, m) in [("CD-1", methods[0].1), ("EMF-2", methods[3].1)] {
+            let s = epoch(&data, nh, m, 1)?;
+            report(Row {
+                name: format!("epoch {name}, 1 thread"),
+                seconds: s,
+                gflop: products(m) * per_product * batches,
+                peak: one,
+            });
+        }
+        let data64 = data.mapv(|x| x as f64);
+        for (name, m) in [("CD-1", methods[0].1), ("EMF-2", methods[3].1)] {
+            let s = epoch(&data64, nh, m, 0)?;
+            report(Row {
+                name: format!("epoch {name}, f64"),
+                seconds: s,
+                gflop: products(m) * per_product * batches,
+                peak: peak_small,
+            });
+        }
+    }
+    if a.json {
+        println!(
+            "{}",
+            json!({"case": "memory", "data_bytes": data.len() * 4, "training_peak_rss_above_data_bytes": extra})
+        );
+    } else {
+        println!(
+            "memory: data {:.0} MB; peak resident memory of the training epochs beyond the data: {:.1} MB",
+            (data.len() * 4) as f64 / 1e6,
+            extra as f64 / 1e6
+        );
+    }
+    Ok(())
+}

@@ -304,17 +304,46 @@ impl<T: Float> Rbm<T> {
         par::rows(out, |_, row| kernels::sigmoid_shift(row, a, beta));
     }
 
+    /// `out ← a sample of P(h|v)`, the logistic and the draw fused in one pass per row (row i
+    /// draws from `rngs[i]`).
+    pub(crate) fn sample_hidden_into(
+        &self,
+        v: ArrayView2<'_, T>,
+        mut out: ArrayViewMut2<'_, T>,
+        rngs: &mut [StreamRng],
+    ) {
+        linalg::gemm(out.view_mut(), false, v, self.w.view(), self.beta);
+        let (b, beta) = (self.b.as_slice().expect("contiguous"), self.beta);
+        par::rows_with(out, rngs, |_, row, r| {
+            kernels::sigmoid_shift(row, b, beta);
+            rng::bernoulli_in_place(row, r);
+        });
+    }
+
+    /// `out ← a sample of P(v|h)`, fused as [`Rbm::sample_hidden_into`].
+    pub(crate) fn sample_visible_into(
+        &self,
+        h: ArrayView2<'_, T>,
+        mut out: ArrayViewMut2<'_, T>,
+        rngs: &mut [StreamRng],
+    ) {
+        linalg::gemm(out.view_mut(), false, h, self.w.t(), self.beta);
+        let (a, beta) = (self.a.as_slice().expect("contiguous"), self.beta);
+        par::rows_with(out, rngs, |_, row, r| {
+            kernels::sigmoid_shift(row, a, beta);
+            rng::bernoulli_in_place(row, r);
+        });
+    }
+
     /// One Gibbs step in place: `hid ← sample P(h|vis)`, `vis ← sample P(v|hid)`.
     pub(crate) fn gibbs_step_into(
         &self,
-        mut vis: ArrayViewMut2<'_, T>,
+        vis: ArrayViewMut2<'_, T>,
         mut hid: ArrayViewMut2<'_, T>,
         rngs: &mut [StreamRng],
     ) {
-        self.hidden_probs_into(vis.view(), hid.view_mut());
-        sample_in_place(hid.view_mut(), rngs);
-        self.visible_probs_into(hid.view(), vis.view_mut());
-        sample_in_place(vis, rngs);
+        self.sample_hidden_into(vis.view(), hid.view_mut(), rngs);
+        self.sample_visible_into(hid.view(), vis, rngs);
     }
 
     /// F_c of each row of `v` into `out`, using `tmp` (n × nh) as scratch.
@@ -357,16 +386,53 @@ impl<T: Float> Rbm<T> {
     }
 }
 
+/// `dst ← a Bernoulli draw of each probability in `src`` in one pass; row i draws from
+/// `rngs[i]`.
+pub(crate) fn sample_from<T: Float>(
+    src: ArrayView2<'_, T>,
+    dst: ArrayViewMut2<'_, T>,
+    rngs: &mut [StreamRng],
+) {
+    par::rows_with(dst, rngs, |i, row, r| {
+        row.copy_from_slice(src.row(i).to_slice().expect("standard layout"));
+        rng::bernoulli_in_place(row, r);
+    });
+}
+
 /// Replaces each probability p in `buf` by a Bernoulli(p) draw (0 or 1); row i draws from
 /// `rngs[i]`.
 pub(crate) fn sample_in_place<T: Float>(buf: ArrayViewMut2<'_, T>, rngs: &mut [StreamRng]) {
-    par::rows_with(buf, rngs, |_, row, r| {
-        for p in row.iter_mut() {
-            *p = if rng::uniform::<T>(r) < *p {
-                T::one()
-            } else {
-                T::zero()
-            };
-        }
-    });
+    par::rows_with(buf, rngs, |_, row, r| rng::bernoulli_in_place(row, r));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fused_sampling_passes_equal_the_separate_ones() {
+        let mut rbm = Rbm::<f32>::random(50, 30, 0.5, 1).unwrap();
+        rbm.a = Array1::from_shape_fn(50, |i| (i as f32 - 25.0) / 10.0);
+        rbm.b = Array1::from_shape_fn(30, |j| (j as f32 - 15.0) / 10.0);
+        let mut u = rng::stream(9, Domain::Sample, 0);
+        let h0 = Array2::from_shape_fn((10, 30), |_| rng::uniform::<f32>(&mut u));
+        let (mut ra, mut rb) = (
+            rng::streams(4, Domain::CdChain, 10),
+            rng::streams(4, Domain::CdChain, 10),
+        );
+        // Separate passes.
+        let mut h1 = h0.clone();
+        sample_in_place(h1.view_mut(), &mut ra);
+        let mut v1 = Array2::zeros((10, 50));
+        rbm.visible_probs_into(h1.view(), v1.view_mut());
+        sample_in_place(v1.view_mut(), &mut ra);
+        // Fused.
+        let mut h2 = Array2::zeros((10, 30));
+        sample_from(h0.view(), h2.view_mut(), &mut rb);
+        let mut v2 = Array2::zeros((10, 50));
+        rbm.sample_visible_into(h2.view(), v2.view_mut(), &mut rb);
+        assert_eq!(h1, h2);
+        assert_eq!(v1, v2);
+        assert_eq!(ra, rb);
+    }
 }

@@ -3,13 +3,13 @@
 use ndarray::{s, ArrayViewMut2};
 
 use super::{add_column_sums, Workspace};
-use crate::model::sample_in_place;
+use crate::model::sample_from;
 use crate::rng::StreamRng;
 use crate::{linalg, Float, Rbm};
 
-/// Runs k block-Gibbs steps from hidden probabilities `h` (of the chains' current visible
-/// states): sample h, then v ~ P(v|h), then P(h|v). Leaves the binary v_k in `v` and
-/// P(h | v_k) in `h` — the final statistic uses probabilities for h, not a sample.
+/// Runs k block-Gibbs steps from binary hidden states `h`: v ~ P(v|h), then h ~ P(h|v), and
+/// at the last step P(h|v) instead of a sample. Leaves the binary v_k in `v` and P(h | v_k) in
+/// `h` — the final statistic uses probabilities for h. Logistic and draw are fused per layer.
 pub(super) fn run_chains<T: Float>(
     rbm: &Rbm<T>,
     k: usize,
@@ -17,11 +17,13 @@ pub(super) fn run_chains<T: Float>(
     mut h: ArrayViewMut2<'_, T>,
     rngs: &mut [StreamRng],
 ) {
-    for _ in 0..k {
-        sample_in_place(h.view_mut(), rngs);
-        rbm.visible_probs_into(h.view(), v.view_mut());
-        sample_in_place(v.view_mut(), rngs);
-        rbm.hidden_probs_into(v.view(), h.view_mut());
+    for step in 0..k {
+        rbm.sample_visible_into(h.view(), v.view_mut(), rngs);
+        if step + 1 < k {
+            rbm.sample_hidden_into(v.view(), h.view_mut(), rngs);
+        } else {
+            rbm.hidden_probs_into(v.view(), h.view_mut());
+        }
     }
 }
 
@@ -50,7 +52,7 @@ pub(super) fn negative_phase<T: Float>(
     b: usize,
 ) {
     let rows = s![..b, ..];
-    ws.neg_h.slice_mut(rows).assign(&ws.hp.slice(rows));
+    sample_from(ws.hp.slice(rows), ws.neg_h.slice_mut(rows), rngs);
     run_chains(
         rbm,
         k,

@@ -16,7 +16,7 @@ pub(super) fn negative_phase<T: Float>(
     v: &mut Array2<T>,
     rngs: &mut [StreamRng],
 ) {
-    rbm.hidden_probs_into(v.view(), ws.neg_h.view_mut());
+    rbm.sample_hidden_into(v.view(), ws.neg_h.view_mut(), rngs);
     run_chains(rbm, k, v.view_mut(), ws.neg_h.view_mut(), rngs);
     subtract_chain_stats(
         rbm,

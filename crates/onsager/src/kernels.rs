@@ -58,7 +58,7 @@ pub fn dot<T: Float>(x: &[T], y: &[T]) -> T {
     sum_lanes(acc)
 }
 
-/// Σ_j softplus(row[j] + scale·bias[j]), summed in `T` over 16 lanes (vectorised); the hidden
+/// `Σ_j softplus(row[j] + scale·bias[j])`, summed in `T` over 16 lanes (vectorised); the hidden
 /// part of the clamped free energy (emf-math §1).
 #[multiversion(targets = "simd")]
 pub fn softplus_shift_sum<T: Float>(row: &[T], bias: &[T], scale: T) -> T {

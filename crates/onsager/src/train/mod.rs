@@ -139,6 +139,8 @@ struct Core<T: Float> {
     rbm: Rbm<T>,
     state: TrainerState<T>,
     ws: Workspace<T>,
+    /// `0..batch_size`, the row indices of a `partial_fit` chunk (allocated once).
+    identity: Vec<usize>,
 }
 
 impl<T: Float> Core<T> {
@@ -157,6 +159,7 @@ impl<T: Float> Core<T> {
             order_rng: rng::stream(params.seed, Domain::Order, 0),
         };
         Self {
+            identity: (0..params.batch_size).collect(),
             params,
             rbm,
             state,
@@ -598,10 +601,13 @@ impl<T: Float> Trainer<T> {
         check::unit_data("training batch", &batch, core.rbm.n_visible())?;
         core.init_bias(batch);
         let lr = T::of(core.params.learning_rate_at(core.state.epoch));
-        let idx: Vec<usize> = (0..batch.nrows()).collect();
+        let bs = core.params.batch_size;
         pool.install(|| {
-            for chunk in idx.chunks(core.params.batch_size) {
-                core.train_batch(batch, chunk, lr);
+            for start in (0..batch.nrows()).step_by(bs) {
+                let chunk = batch.slice(s![start..(start + bs).min(batch.nrows()), ..]);
+                let identity = std::mem::take(&mut core.identity);
+                core.train_batch(chunk, &identity[..chunk.nrows()], lr);
+                core.identity = identity;
             }
         });
         core.check_finite()

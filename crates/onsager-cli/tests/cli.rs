@@ -206,6 +206,24 @@ fn round_trip_on_the_bundled_sample() {
             && info.contains("28x28"),
         "{info}"
     );
+    // A closed pipe ends the output quietly (no panic message).
+    let piped = Command::new("sh")
+        .current_dir(d)
+        .arg("-c")
+        .arg(format!(
+            "{} info m.safetensors --json | true",
+            Command::cargo_bin("onsager")
+                .unwrap()
+                .get_program()
+                .to_string_lossy()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        !String::from_utf8_lossy(&piped.stderr).contains("panicked"),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
     let j: serde_json::Value = serde_json::from_str(
         &ok(d, &["info", "m.safetensors", "--json"])
             .split("\n}")

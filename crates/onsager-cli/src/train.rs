@@ -32,7 +32,8 @@ pub struct TrainArgs {
     #[arg(short, long, default_value = "model.safetensors")]
     pub out: PathBuf,
     /// Continue training the model (and its optimiser state) in this file; `--epochs` may raise
-    /// the total. Other training options come from the file.
+    /// the total. Other training options come from the file; name the same data (and
+    /// preprocessing) as the first run, which the file does not record.
     #[arg(long)]
     pub resume: Option<PathBuf>,
     /// Training method.

@@ -6,6 +6,13 @@ use rand_distr::{Distribution, Normal};
 use crate::rng::{self, Domain, StreamRng};
 use crate::{check, kernels, linalg, par, Error, Float, Result};
 
+/// Which layer a conditional is computed for.
+#[derive(Clone, Copy, Debug)]
+enum Side {
+    Hidden,
+    Visible,
+}
+
 /// A binary restricted Boltzmann machine with visible units v ∈ {0,1}^nv and hidden units
 /// h ∈ {0,1}^nh:
 ///
@@ -288,51 +295,59 @@ impl<T: Float> Rbm<T> {
 
     // ----- buffer-writing kernels used by the trainers and estimators (no allocation) -----
 
+    /// `out ← σ(β(bias + x·W))` for the hidden layer (`x` visible) or σ(β(bias + x·Wᵀ)) for the
+    /// visible layer (`x` hidden), then, with `rngs`, a Bernoulli draw of each value in the same
+    /// pass (row i draws from `rngs[i]`).
+    fn conditional_into(
+        &self,
+        side: Side,
+        x: ArrayView2<'_, T>,
+        mut out: ArrayViewMut2<'_, T>,
+        rngs: Option<&mut [StreamRng]>,
+    ) {
+        let (w, bias) = match side {
+            Side::Hidden => (self.w.view(), &self.b),
+            Side::Visible => (self.w.t(), &self.a),
+        };
+        linalg::gemm(out.view_mut(), false, x, w, self.beta);
+        let (bias, beta) = (bias.as_slice().expect("contiguous"), self.beta);
+        match rngs {
+            None => par::rows(out, |_, row| kernels::sigmoid_shift(row, bias, beta)),
+            Some(rngs) => par::rows_with(out, rngs, |_, row, r| {
+                kernels::sigmoid_shift(row, bias, beta);
+                rng::bernoulli_in_place(row, r);
+            }),
+        }
+    }
+
     /// `out ← σ(β(b + vW))`.
     pub(crate) fn hidden_probs_into(&self, v: ArrayView2<'_, T>, out: ArrayViewMut2<'_, T>) {
-        let mut out = out;
-        linalg::gemm(out.view_mut(), false, v, self.w.view(), self.beta);
-        let (b, beta) = (self.b.as_slice().expect("contiguous"), self.beta);
-        par::rows(out, |_, row| kernels::sigmoid_shift(row, b, beta));
+        self.conditional_into(Side::Hidden, v, out, None);
     }
 
     /// `out ← σ(β(a + hWᵀ))`.
     pub(crate) fn visible_probs_into(&self, h: ArrayView2<'_, T>, out: ArrayViewMut2<'_, T>) {
-        let mut out = out;
-        linalg::gemm(out.view_mut(), false, h, self.w.t(), self.beta);
-        let (a, beta) = (self.a.as_slice().expect("contiguous"), self.beta);
-        par::rows(out, |_, row| kernels::sigmoid_shift(row, a, beta));
+        self.conditional_into(Side::Visible, h, out, None);
     }
 
-    /// `out ← a sample of P(h|v)`, the logistic and the draw fused in one pass per row (row i
-    /// draws from `rngs[i]`).
+    /// `out ← a sample of P(h|v)`, the logistic and the draw in one pass per row.
     pub(crate) fn sample_hidden_into(
         &self,
         v: ArrayView2<'_, T>,
-        mut out: ArrayViewMut2<'_, T>,
+        out: ArrayViewMut2<'_, T>,
         rngs: &mut [StreamRng],
     ) {
-        linalg::gemm(out.view_mut(), false, v, self.w.view(), self.beta);
-        let (b, beta) = (self.b.as_slice().expect("contiguous"), self.beta);
-        par::rows_with(out, rngs, |_, row, r| {
-            kernels::sigmoid_shift(row, b, beta);
-            rng::bernoulli_in_place(row, r);
-        });
+        self.conditional_into(Side::Hidden, v, out, Some(rngs));
     }
 
-    /// `out ← a sample of P(v|h)`, fused as [`Rbm::sample_hidden_into`].
+    /// `out ← a sample of P(v|h)`, the logistic and the draw in one pass per row.
     pub(crate) fn sample_visible_into(
         &self,
         h: ArrayView2<'_, T>,
-        mut out: ArrayViewMut2<'_, T>,
+        out: ArrayViewMut2<'_, T>,
         rngs: &mut [StreamRng],
     ) {
-        linalg::gemm(out.view_mut(), false, h, self.w.t(), self.beta);
-        let (a, beta) = (self.a.as_slice().expect("contiguous"), self.beta);
-        par::rows_with(out, rngs, |_, row, r| {
-            kernels::sigmoid_shift(row, a, beta);
-            rng::bernoulli_in_place(row, r);
-        });
+        self.conditional_into(Side::Visible, h, out, Some(rngs));
     }
 
     /// One Gibbs step in place: `hid ← sample P(h|vis)`, `vis ← sample P(v|hid)`.

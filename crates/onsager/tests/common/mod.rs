@@ -108,19 +108,6 @@ impl BruteForce {
     }
 }
 
-/// Every distinct bars-and-stripes pattern on a `rows × cols` grid, one per row.
-pub fn bars_and_stripes(rows: usize, cols: usize) -> Array2<f64> {
-    let mut out = Vec::new();
-    for mask in 0..1u32 << rows {
-        out.extend((0..rows * cols).map(|p| (mask >> (p / cols) & 1) as f64));
-    }
-    for mask in 1..(1u32 << cols) - 1 {
-        out.extend((0..rows * cols).map(|p| (mask >> (p % cols) & 1) as f64));
-    }
-    let n = out.len() / (rows * cols);
-    Array2::from_shape_vec((n, rows * cols), out).unwrap()
-}
-
 /// The shared MNIST folder (`../shared/data/mnist` beside the project root).
 pub fn mnist_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")

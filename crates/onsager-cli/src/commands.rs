@@ -348,7 +348,7 @@ fn info_typed<T: Float>(a: &InfoArgs) -> Result<()> {
         let out = json!({
             "model": a.model, "dtype": dtype, "n_visible": rbm.n_visible(), "n_hidden": rbm.n_hidden(),
             "beta": rbm.beta().f64(), "epochs_completed": file.epochs_completed, "params": file.params,
-            "image_shape": file.image_shape, "has_training_state": file.state.is_some(),
+            "image_shape": file.image_shape, "has_training_state": file.state.is_some(), "extra": file.extra,
             "history": file.history, "format_version": model::FORMAT_VERSION,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -375,6 +375,18 @@ fn info_typed<T: Float>(a: &InfoArgs) -> Result<()> {
         println!(
             "training        lr {} ({:?}), batch {}, momentum {}, decay {:?}, seed {}",
             p.learning_rate, p.schedule, p.batch_size, p.momentum, p.decay, p.seed
+        );
+    }
+    if let Some(d) = file
+        .extra
+        .get("training_data")
+        .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+    {
+        println!(
+            "trained on      {} ({} rows x {})",
+            d["name"].as_str().unwrap_or("?"),
+            d["rows"],
+            d["cols"]
         );
     }
     println!(

@@ -472,8 +472,21 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     }
     let nv = train_x.ncols();
 
+    let fingerprint = fingerprint(&train_x, &loaded.name);
     let (mut trainer, history, image_shape) = match resumed {
         Some(f) => {
+            if let Some(stored) = f.extra.get("training_data") {
+                let (was, now): (serde_json::Value, serde_json::Value) = (
+                    serde_json::from_str(stored)?,
+                    serde_json::from_str(&fingerprint)?,
+                );
+                if was["hash"] != now["hash"] {
+                    bail!(
+                        "--resume: the model was trained on {} ({} rows x {}), this run has {} ({} rows x {}); give the same data options",
+                        was["name"], was["rows"], was["cols"], now["name"], now["rows"], now["cols"]
+                    );
+                }
+            }
             if f.rbm.n_visible() != nv {
                 bail!(
                     "the model has {} visible units but the data has {nv} columns",
@@ -566,6 +579,7 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
             history: history.to_vec(),
             image_shape,
             state: Some(trainer.state()),
+            extra: [("training_data".to_string(), fingerprint.clone())].into(),
         };
         Ok(model::save(&a.out, &file)?)
     };
@@ -618,4 +632,16 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// JSON naming the training data and fingerprinting its values (FNV-1a over the bits of every
+/// value), so `--resume` can refuse other data.
+fn fingerprint<T: Float>(x: &Array2<T>, name: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in x.iter() {
+        for byte in v.f64().to_bits().to_le_bytes() {
+            h = (h ^ byte as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    serde_json::json!({"name": name, "rows": x.nrows(), "cols": x.ncols(), "hash": format!("{h:016x}")}).to_string()
 }

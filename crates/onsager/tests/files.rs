@@ -57,6 +57,7 @@ fn checkpoint_save_load_resume_is_bit_identical_for_every_method() {
             ..Default::default()
         }];
         file.image_shape = Some((28, 28));
+        file.extra.insert("note".into(), "kept".into());
         model::save(&path, &file).unwrap();
 
         let back: ModelFile<f32> = model::load(&path).unwrap();

@@ -55,6 +55,9 @@ pub struct ModelFile<T: Float> {
     pub image_shape: Option<(usize, usize)>,
     /// Optimiser state, in checkpoints (see [`crate::Trainer::resume`]).
     pub state: Option<TrainerState<T>>,
+    /// Application notes, stored as metadata entries `extra.KEY` (the CLI records its training
+    /// data's fingerprint here).
+    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 impl<T: Float> ModelFile<T> {
@@ -67,6 +70,7 @@ impl<T: Float> ModelFile<T> {
             history: Vec::new(),
             image_shape: None,
             state: None,
+            extra: Default::default(),
         }
     }
 }
@@ -137,6 +141,9 @@ pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
     }
     if let Some((r, c)) = m.image_shape {
         meta.insert("image_shape".into(), format!("[{r},{c}]"));
+    }
+    for (k, v) in &m.extra {
+        meta.insert(format!("extra.{k}"), v.clone());
     }
     if let Some(st) = &m.state {
         tensors.push((
@@ -409,6 +416,10 @@ pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<ModelFile<T>> {
         }
         _ => None,
     };
+    let extra = meta
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("extra.").map(|k| (k.to_string(), v.clone())))
+        .collect();
     Ok(ModelFile {
         rbm,
         params,
@@ -416,5 +427,6 @@ pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<ModelFile<T>> {
         history,
         image_shape,
         state,
+        extra,
     })
 }

@@ -201,6 +201,10 @@ fn round_trip_on_the_bundled_sample() {
     assert_eq!(png_size(&d.join("c.png")), (800, 600));
     let info = ok(d, &["info", "m.safetensors"]);
     assert!(
+        info.contains("trained on      bundled mnist sample (train) (600 rows x 784)"),
+        "{info}"
+    );
+    assert!(
         info.contains("784 visible x 16 hidden")
             && info.contains("epochs          2")
             && info.contains("28x28"),

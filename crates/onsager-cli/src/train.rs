@@ -180,6 +180,9 @@ impl TrainArgs {
             beta,
             seed
         );
+        if self.no_shuffle {
+            v.push("no_shuffle");
+        }
         v
     }
 

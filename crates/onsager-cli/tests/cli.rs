@@ -312,6 +312,11 @@ fn resume_and_checkpoints_continue_bit_identically() {
         &["train", "--resume", "part.safetensors", "--lr", "0.1"],
         "--lr",
     );
+    fails(
+        d,
+        &["train", "--resume", "part.safetensors", "--no-shuffle"],
+        "--no-shuffle",
+    );
 }
 
 #[test]

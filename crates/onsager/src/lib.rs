@@ -43,6 +43,17 @@
 //! # Ok::<(), onsager::Error>(())
 //! ```
 //!
+//! ## Estimating the likelihood
+//! [`estimate`] holds exact log Z (small models), annealed importance sampling with ±3σ
+//! bounds, the EMF estimate −Γ_k(m*), scikit-learn's pseudo-likelihood and the reconstruction
+//! error.
+//!
+//! ## Data and files
+//! [`data::Dataset`] loads `.npy`, CSV and IDX files, the MNIST sample compiled into the
+//! library, or MNIST itself (a verified, cached download), and turns raw values into \[0, 1\]
+//! data. [`io::model`] reads and writes the model file (safetensors with JSON metadata; with
+//! the optimiser state, a run resumes exactly). Every write is atomic.
+//!
 //! ## Determinism
 //! Every random draw comes from a stream named by (seed, purpose, chain or row), and every
 //! parallel loop is split over independent rows or output blocks, so the same seed gives

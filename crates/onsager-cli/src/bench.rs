@@ -115,7 +115,6 @@ pub fn run(a: BenchArgs) -> Result<()> {
     let nh = a.hidden;
     let peak_small = peak(BATCH, NV, nh, threads);
     let peak_large = peak(1000, NV, nh, threads);
-    let mut rows = Vec::new();
     if !a.json {
         println!("threads {threads}; product peak {peak_small:.1} GFLOP/s at {BATCH}x{NV}x{nh}, {peak_large:.1} at 1000x{NV}x{nh}");
     }
@@ -139,7 +138,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         ("EMF-2", Method::emf(EmfOrder::Second)),
         ("EMF-3", Method::emf(EmfOrder::Third)),
     ];
-    let mut report = |row: Row| {
+    let report = |row: Row| {
         let rate = row.gflop / row.seconds;
         if a.json {
             println!(
@@ -158,11 +157,8 @@ pub fn run(a: BenchArgs) -> Result<()> {
                 row.seconds / (row.gflop / row.peak)
             );
         }
-        if std::env::var_os("ONSAGER_BENCH_RSS").is_some() {
-            eprintln!("  rss {:.1} MB", peak_rss() as f64 / 1e6);
-        }
-        rows.push(row);
     };
+    let epoch_gflop = |m: Method| products(m) * per_product * batches;
     // Warm-up (thread pools, first touch of memory), not timed.
     epoch(
         &data.slice(ndarray::s![..2000.min(a.rows), ..]).to_owned(),
@@ -175,7 +171,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         report(Row {
             name: format!("epoch {name}"),
             seconds: s,
-            gflop: products(m) * per_product * batches,
+            gflop: epoch_gflop(m),
             peak: peak_small,
         });
     }
@@ -223,7 +219,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
             report(Row {
                 name: format!("epoch {name}, 1 thread"),
                 seconds: s,
-                gflop: products(m) * per_product * batches,
+                gflop: epoch_gflop(m),
                 peak: one,
             });
         }
@@ -233,7 +229,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
             report(Row {
                 name: format!("epoch {name}, f64"),
                 seconds: s,
-                gflop: products(m) * per_product * batches,
+                gflop: epoch_gflop(m),
                 peak: peak_small,
             });
         }

@@ -132,6 +132,15 @@ fn add_column_sums<T: Float>(mut acc: ArrayViewMut1<'_, T>, x: ArrayView2<'_, T>
     }
 }
 
+/// Which rows of the data a mini-batch takes.
+#[derive(Clone, Copy)]
+enum Rows<'a> {
+    /// These rows, in this order (a shuffled epoch).
+    Indexed(&'a [usize]),
+    /// All of them, in order (a `partial_fit` chunk).
+    All,
+}
+
 /// The model and everything needed to continue training it.
 #[derive(Debug)]
 struct Core<T: Float> {
@@ -139,8 +148,6 @@ struct Core<T: Float> {
     rbm: Rbm<T>,
     state: TrainerState<T>,
     ws: Workspace<T>,
-    /// `0..batch_size`, the row indices of a `partial_fit` chunk (allocated once).
-    identity: Vec<usize>,
 }
 
 impl<T: Float> Core<T> {
@@ -159,7 +166,6 @@ impl<T: Float> Core<T> {
             order_rng: rng::stream(params.seed, Domain::Order, 0),
         };
         Self {
-            identity: (0..params.batch_size).collect(),
             params,
             rbm,
             state,
@@ -216,14 +222,22 @@ impl<T: Float> Core<T> {
         });
     }
 
-    /// One mini-batch of the rows `idx` of `data`. Returns the EMF fixed-point residual.
-    fn train_batch(&mut self, data: ArrayView2<'_, T>, idx: &[usize], lr: T) -> Option<f64> {
-        let b = idx.len();
+    /// One mini-batch of the given rows of `data`. Returns the EMF fixed-point residual.
+    fn train_batch(&mut self, data: ArrayView2<'_, T>, rows_of: Rows<'_>, lr: T) -> Option<f64> {
+        let b = match rows_of {
+            Rows::Indexed(idx) => idx.len(),
+            Rows::All => data.nrows(),
+        };
         let beta = self.rbm.beta;
         let rows = s![..b, ..];
         let ws = &mut self.ws;
-        for (mut dst, &i) in ws.batch.slice_mut(rows).rows_mut().into_iter().zip(idx) {
-            dst.assign(&data.row(i));
+        match rows_of {
+            Rows::Indexed(idx) => {
+                for (mut dst, &i) in ws.batch.slice_mut(rows).rows_mut().into_iter().zip(idx) {
+                    dst.assign(&data.row(i));
+                }
+            }
+            Rows::All => ws.batch.slice_mut(rows).assign(&data),
         }
         // Positive phase.
         let (batch, mut hp) = (ws.batch.slice(rows), ws.hp.slice_mut(rows));
@@ -356,7 +370,7 @@ impl<T: Float> Core<T> {
                     stopped = true;
                     break 'epochs;
                 }
-                let r = self.train_batch(data, idx, T::of(lr));
+                let r = self.train_batch(data, Rows::Indexed(idx), T::of(lr));
                 if let Some(r) = r {
                     residual_sum += r;
                     residuals += 1;
@@ -605,9 +619,7 @@ impl<T: Float> Trainer<T> {
         pool.install(|| {
             for start in (0..batch.nrows()).step_by(bs) {
                 let chunk = batch.slice(s![start..(start + bs).min(batch.nrows()), ..]);
-                let identity = std::mem::take(&mut core.identity);
-                core.train_batch(chunk, &identity[..chunk.nrows()], lr);
-                core.identity = identity;
+                core.train_batch(chunk, Rows::All, lr);
             }
         });
         core.check_finite()

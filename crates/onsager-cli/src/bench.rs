@@ -33,29 +33,6 @@ pub struct BenchArgs {
 const NV: usize = 784;
 const BATCH: usize = 100;
 
-/// GFLOP/s of the best of 5 timings of 20 products (m × k)·(k × n) on `threads` threads.
-fn peak(m: usize, k: usize, n: usize, threads: usize) -> f64 {
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .expect("pool");
-    let a = Array2::from_shape_fn((m, k), |(i, j)| ((i + j) % 2) as f32);
-    let b = Array2::from_shape_fn((k, n), |(i, j)| ((i * 3 + j) % 7) as f32 * 0.01);
-    let mut c = Array2::<f32>::zeros((m, n));
-    let reps = 20;
-    let mut best = f64::INFINITY;
-    pool.install(|| {
-        for _ in 0..5 {
-            let t = Instant::now();
-            for _ in 0..reps {
-                linalg::gemm(c.view_mut(), false, a.view(), b.view(), 1.0);
-            }
-            best = best.min(t.elapsed().as_secs_f64());
-        }
-    });
-    2.0 * (m * k * n * reps) as f64 / best / 1e9
-}
-
 /// Matrix products (each 2·B·nv·nh FLOPs) per mini-batch of a method (docs/performance.md).
 fn products(method: Method) -> f64 {
     match method {
@@ -113,8 +90,8 @@ struct Row {
 pub fn run(a: BenchArgs) -> Result<()> {
     let threads = rayon::current_num_threads();
     let nh = a.hidden;
-    let peak_small = peak(BATCH, NV, nh, threads);
-    let peak_large = peak(1000, NV, nh, threads);
+    let peak_small = linalg::measure_peak(BATCH, NV, nh, threads);
+    let peak_large = linalg::measure_peak(1000, NV, nh, threads);
     if !a.json {
         println!("threads {threads}; product peak {peak_small:.1} GFLOP/s at {BATCH}x{NV}x{nh}, {peak_large:.1} at 1000x{NV}x{nh}");
     }
@@ -213,7 +190,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         });
     }
     if !a.quick {
-        let one = peak(BATCH, NV, nh, 1);
+        let one = linalg::measure_peak(BATCH, NV, nh, 1);
         for (name, m) in [("CD-1", methods[0].1), ("EMF-2", methods[3].1)] {
             let s = epoch(&data, nh, m, 1)?;
             report(Row {

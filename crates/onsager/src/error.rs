@@ -67,8 +67,9 @@ pub enum Error {
         /// Why it cannot be done.
         reason: String,
     },
-    /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    /// A file could not be read or written. The message names the file; the operating
+    /// system's reason is the error's `source()` (print the chain to see both).
+    #[error("cannot read or write {path}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -389,16 +389,20 @@ impl<T: Float> Rbm<T> {
     /// bias initialisation (Hinton's guide §8), divided by β.
     pub(crate) fn log_odds_bias(data: ArrayView2<'_, T>, eps: f64, beta: T) -> Array1<T> {
         let n = data.nrows().max(1) as f64;
-        // Column sums in f64, one row at a time (no copy of the data).
-        let mut sums = Array1::<f64>::zeros(data.ncols());
-        for row in data.rows() {
-            sums.zip_mut_with(&row, |s, &x| *s += x.f64());
-        }
-        sums.mapv(|s| {
+        column_sums(data).mapv(|s| {
             let p = (s / n).clamp(eps, 1.0 - eps);
             T::of((p / (1.0 - p)).ln() / beta.f64())
         })
     }
+}
+
+/// Column sums of `data` in f64, one row at a time (no copy of the data).
+pub(crate) fn column_sums<T: Float>(data: ArrayView2<'_, T>) -> Array1<f64> {
+    let mut sums = Array1::<f64>::zeros(data.ncols());
+    for row in data.rows() {
+        sums.zip_mut_with(&row, |s, &x| *s += x.f64());
+    }
+    sums
 }
 
 /// `dst ← a Bernoulli draw of each probability in `src`` in one pass; row i draws from

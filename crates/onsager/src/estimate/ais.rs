@@ -127,17 +127,10 @@ impl BaseModel {
             });
         }
         let n = data.nrows() as f64;
-        let mut counts = vec![0.0f64; data.ncols()];
-        for row in data.rows() {
-            counts.iter_mut().zip(row).for_each(|(c, v)| *c += v.f64());
-        }
-        let visible_bias = counts
-            .into_iter()
-            .map(|c| {
-                let p = (c + alpha) / (n + 2.0 * alpha);
-                (p / (1.0 - p)).ln()
-            })
-            .collect();
+        let visible_bias = crate::model::column_sums(data).mapv(|c| {
+            let p = (c + alpha) / (n + 2.0 * alpha);
+            (p / (1.0 - p)).ln()
+        });
         Ok(Self { visible_bias })
     }
 

@@ -12,12 +12,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2};
 use onsager::data::Split;
 use onsager::estimate::ais::{Ais, AisSchedule, BaseModel};
-use onsager::estimate::emf::EmfEstimator;
-use onsager::estimate::pseudo;
 use onsager::io::model::{self, ModelFile};
 use onsager::{
-    BatchProgress, CancelFlag, Decay, EmfOrder, EpochMetrics, EpochReport, Float, Method, Monitor,
-    Persistence, Rbm, Schedule, TrainConfig, Trainer,
+    BatchProgress, CancelFlag, Decay, EmfOrder, EpochMetrics, EpochReport, Float, Method, Metrics,
+    Monitor, Persistence, Rbm, Schedule, TrainConfig, Trainer,
 };
 
 use crate::args::{parse_shape, DataArgs, Dtype};
@@ -278,21 +276,13 @@ impl TrainArgs {
     }
 }
 
-/// Which per-epoch metrics to compute.
-#[derive(Clone, Copy, Default)]
-struct MetricSet {
-    pl: bool,
-    recon: bool,
-    emf: bool,
-}
-
-fn parse_metrics(s: &str) -> Result<MetricSet> {
-    let mut m = MetricSet::default();
+fn parse_metrics(s: &str) -> Result<Metrics> {
+    let mut m = Metrics::default();
     for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         match part {
-            "pl" => m.pl = true,
-            "recon" => m.recon = true,
-            "emf" => m.emf = true,
+            "pl" => m.pseudo_likelihood = true,
+            "recon" => m.reconstruction_error = true,
+            "emf" => m.emf_log_likelihood = true,
             "none" => {}
             _ => bail!("--metrics: unknown metric `{part}` (pl, recon, emf, none)"),
         }
@@ -306,7 +296,7 @@ struct CliMonitor<T: Float> {
     bar: Option<ProgressBar>,
     plain: bool,
     validation: Option<Array2<T>>,
-    metrics: MetricSet,
+    metrics: Metrics,
     log: Option<File>,
     log_error: Option<std::io::Error>,
     history: Vec<EpochMetrics>,
@@ -317,25 +307,10 @@ struct CliMonitor<T: Float> {
 
 impl<T: Float> CliMonitor<T> {
     fn evaluate(&self, r: &EpochReport, model: &Rbm<T>) -> EpochMetrics {
-        let mut m = EpochMetrics::from_report(r);
-        if let Some(v) = &self.validation {
-            if self.metrics.pl {
-                m.pseudo_likelihood =
-                    pseudo::pseudo_log_likelihood(model, v.view(), self.seed ^ r.epoch as u64)
-                        .ok()
-                        .and_then(|x| x.mean());
-            }
-            if self.metrics.recon {
-                m.reconstruction_error = pseudo::reconstruction_error(model, v.view()).ok();
-            }
-            if self.metrics.emf {
-                m.emf_log_likelihood = EmfEstimator::default()
-                    .log_likelihood(model, v.view())
-                    .ok()
-                    .and_then(|(ll, _)| ll.mean());
-            }
+        match &self.validation {
+            Some(v) => self.metrics.evaluate(r, model, v.view(), self.seed),
+            None => EpochMetrics::from_report(r),
         }
-        m
     }
 }
 

@@ -88,7 +88,7 @@ pub use error::{Error, Result};
 pub use float::Float;
 pub use meanfield::EmfOrder;
 pub use model::Rbm;
-pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Monitor};
+pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Metrics, Monitor};
 pub use params::{Decay, Method, Persistence, Schedule, TrainConfig, TrainParams};
 pub use train::{FitReport, Trainer, TrainerState};
 

@@ -122,7 +122,8 @@ pub struct TrainConfig {
     pub schedule: Schedule,
     /// Mini-batch size (default 100); the last batch of an epoch may be smaller.
     pub batch_size: usize,
-    /// Epochs `fit` trains for in total (default 20).
+    /// Epochs `fit` trains for in total (default 20); 0 only initialises the model (the visible
+    /// bias from the data), as scikit-learn's `n_iter=0` does.
     pub epochs: usize,
     /// Classical momentum on W, in \[0, 1) (default 0.5).
     pub momentum: f64,
@@ -229,9 +230,6 @@ impl TrainConfig {
         }
         if self.batch_size == 0 {
             return bad("batch_size", 0, "must be at least 1");
-        }
-        if self.epochs == 0 {
-            return bad("epochs", 0, "must be at least 1");
         }
         if !(0.0..1.0).contains(&self.momentum) {
             return bad("momentum", self.momentum, "must lie in [0, 1)");

@@ -221,6 +221,23 @@ fn fit_in_two_calls_continues_exactly() {
     assert!(*t.model() == whole);
 }
 
+#[test]
+fn zero_epochs_only_initialise() {
+    let data = Array2::from_shape_fn((30, 6), |(i, j)| ((i * j) % 3 == 0) as u8 as f64);
+    let params = TrainParams::builder()
+        .n_hidden(4)
+        .epochs(0)
+        .build()
+        .unwrap();
+    let mut t = Trainer::<f64>::new(params, 6).unwrap();
+    let w0 = t.model().weights().to_owned();
+    let r = t.fit(data.view(), &mut ()).unwrap();
+    assert_eq!((r.epochs_completed, r.batches), (0, 0));
+    assert_eq!(t.model().weights(), w0);
+    // Column 0 is always 1: its bias is the clipped log-odds ln(0.999 / 0.001).
+    assert!((t.model().visible_bias()[0] - (0.999f64 / 0.001).ln()).abs() < 1e-9);
+}
+
 fn invalid(cfg: TrainConfig, name: &str) {
     match cfg.build() {
         Err(Error::InvalidParam { name: n, .. }) => assert_eq!(n, name),
@@ -233,7 +250,6 @@ fn bad_hyperparameters_are_refused_by_name() {
     let b = TrainParams::builder;
     invalid(b().n_hidden(0), "n_hidden");
     invalid(b().batch_size(0), "batch_size");
-    invalid(b().epochs(0), "epochs");
     invalid(b().learning_rate(f64::NAN), "learning_rate");
     invalid(b().learning_rate(-1.0), "learning_rate");
     invalid(b().learning_rate(f64::INFINITY), "learning_rate");

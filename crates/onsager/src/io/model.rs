@@ -223,7 +223,11 @@ pub fn file_dtype(path: impl AsRef<Path>) -> Result<&'static str> {
         path: path.to_owned(),
         source,
     })?;
-    let st = parse(path, &bytes)?;
+    dtype_in(path, &bytes)
+}
+
+fn dtype_in(path: &Path, bytes: &[u8]) -> Result<&'static str> {
+    let st = parse(path, bytes)?;
     match st.tensor("weights").map(|t| t.dtype()) {
         Ok(Dtype::F32) => Ok("float32"),
         Ok(Dtype::F64) => Ok("float64"),
@@ -319,7 +323,27 @@ pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<ModelFile<T>> {
         path: path.to_owned(),
         source,
     })?;
-    let (_, header) = SafeTensors::read_metadata(&bytes)
+    decode(path, &bytes)
+}
+
+/// Reads a model file from memory (the bytes [`to_bytes_file`] gives), as [`load`] does.
+///
+/// # Errors
+/// As [`load`]; errors name the file `<memory>`.
+pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<ModelFile<T>> {
+    decode(Path::new("<memory>"), bytes)
+}
+
+/// The dtype of a model file in memory (see [`file_dtype`]).
+///
+/// # Errors
+/// As [`file_dtype`].
+pub fn bytes_dtype(bytes: &[u8]) -> Result<&'static str> {
+    dtype_in(Path::new("<memory>"), bytes)
+}
+
+fn decode<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
+    let (_, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| bad(path, format!("not a readable safetensors file ({e})")))?;
     let meta = header.metadata().clone().unwrap_or_default();
     match meta.get("format").map(String::as_str) {
@@ -343,7 +367,7 @@ pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<ModelFile<T>> {
             ),
         ));
     }
-    let st = parse(path, &bytes)?;
+    let st = parse(path, bytes)?;
     let w_info = st
         .tensor("weights")
         .map_err(|_| bad(path, "missing tensor `weights`".into()))?;

@@ -72,6 +72,14 @@ impl<T: Float> TrainerState<T> {
     pub fn epochs_completed(&self) -> usize {
         self.epoch
     }
+
+    /// PCD: the visible states of the persistent chains (chains × nv), once they exist.
+    pub fn pcd_chains(&self) -> Option<ArrayView2<'_, T>> {
+        match &self.chains {
+            Some(Chains::Gibbs { v, .. }) => Some(v.view()),
+            _ => None,
+        }
+    }
 }
 
 /// Buffers sized once from (batch, chains, nv, nh).

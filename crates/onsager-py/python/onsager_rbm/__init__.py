@@ -1,0 +1,79 @@
+"""onsager_rbm: Restricted Boltzmann Machines trained by the extended mean-field (TAP) free
+energy, contrastive divergence or persistent CD, as scikit-learn estimators on onsager's Rust
+core.
+
+- :class:`BernoulliRBM`: a drop-in replacement for ``sklearn.neural_network.BernoulliRBM``.
+- :class:`EMFRBM`: every method (EMF orders 1-3, CD-k, PCD-k), schedules, momentum, weight
+  decay, log-likelihood estimates (exact, AIS, EMF), sampling and per-epoch history.
+- :func:`load`: read a model file written by ``onsager train`` or by ``.save(path)``.
+"""
+
+import json
+
+import numpy as np
+
+from . import _core
+from ._bernoulli import BernoulliRBM
+from ._emf import EMFRBM, LogLikelihood
+
+__version__ = _core.__version__
+
+_CLASSES = {"BernoulliRBM": BernoulliRBM, "EMFRBM": EMFRBM}
+
+
+def load(path):
+    """Read a model file (from ``onsager train`` or an estimator's ``save``) as a fitted
+    estimator.
+
+    A file saved from Python comes back as the class and parameters it was saved with; a file
+    from the command line comes back as an :class:`EMFRBM` whose parameters are the training
+    options stored in the file. The optimiser state comes along when the file has it, so
+    ``partial_fit`` continues the run.
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    BernoulliRBM or EMFRBM
+
+    Raises
+    ------
+    OSError
+        The file cannot be read.
+    ValueError
+        The file is not an onsager model file (the message names the file and the problem).
+    """
+    d = _core.load(str(path))
+    extra = d["extra"]
+    cls = _CLASSES.get(extra.get("python.class"), EMFRBM)
+    if "python.params" in extra:
+        params = json.loads(extra["python.params"])
+        if "metrics" in params and isinstance(params["metrics"], list):
+            params["metrics"] = tuple(params["metrics"])
+    else:
+        spec = d["spec"] or {}
+        known = cls().get_params(deep=False)
+        params = {k: v for k, v in spec.items() if k in known}
+    est = cls(**params)
+    components, visible, hidden = d["model"]
+    est.components_ = components
+    est.intercept_visible_ = visible
+    est.intercept_hidden_ = hidden
+    est.n_features_in_ = components.shape[1]
+    est._n_features_out = components.shape[0]
+    est._seed = int(params.get("random_state") or 0)
+    if "python.feature_names" in extra:
+        est.feature_names_in_ = np.asarray(json.loads(extra["python.feature_names"]), dtype=object)
+    if d["checkpoint"] is not None:
+        est._checkpoint = d["checkpoint"]
+    if cls is EMFRBM:
+        est.history_ = json.loads(d["history"])
+        est.n_epochs_ = d["epochs_completed"]
+    else:
+        est.h_samples_ = np.zeros((est.batch_size, est.n_components), dtype=components.dtype)
+    return est
+
+
+__all__ = ["BernoulliRBM", "EMFRBM", "LogLikelihood", "load", "__version__"]

@@ -1,0 +1,288 @@
+"""What both estimators share: validation, the model tuple the Rust core takes, inference,
+scoring, training through the core, and model files."""
+
+import json
+import numbers
+import time
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from . import _core
+
+_FLOATS = (np.float64, np.float32)
+# Rows densified at a time when the input is a scipy sparse matrix.
+_SPARSE_BLOCK = 4096
+
+
+def _seed_of(random_state):
+    """A 64-bit seed: an int is used as is (so a seed means the same as the CLI's --seed);
+    None or a RandomState draws one (advancing the RandomState, as scikit-learn does)."""
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be non-negative, got {random_state}")
+        return int(random_state)
+    return int(check_random_state(random_state).randint(0, np.iinfo(np.int32).max))
+
+
+def _check_unit_interval(X, name="X", owner="the model"):
+    """Raises ValueError naming the first value outside [0, 1] (dense or sparse). A negative
+    value's message starts as scikit-learn's does ("Negative values in data passed to ...")."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return
+    if values.min() >= 0 and values.max() <= 1:
+        return
+    negative = values.min() < 0
+    if sp.issparse(X):
+        coo = X.tocoo()
+        bad = coo.data < 0 if negative else coo.data > 1
+        k = int(np.flatnonzero(bad)[0])
+        i, j, v = int(coo.row[k]), int(coo.col[k]), coo.data[k]
+    else:
+        i, j = (int(t) for t in np.argwhere(X < 0 if negative else X > 1)[0])
+        v = X[i, j]
+    kind = "Negative values" if negative else "Values above 1"
+    raise ValueError(
+        f"{kind} in data passed to {owner}: {name}[{i}, {j}] = {float(v)!r} is outside "
+        "[0, 1]. Binary RBM units take values in [0, 1] (bits or probabilities); scale the "
+        "data first, e.g. with sklearn.preprocessing.MinMaxScaler"
+    )
+
+
+def _dense_blocks(X, dtype):
+    """The rows of X as dense C arrays of `dtype`: X itself when it already is one (no copy);
+    blocks of rows for sparse input, so memory stays bounded."""
+    if not sp.issparse(X):
+        yield np.asarray(X, dtype=dtype)
+        return
+    X = X.tocsr()
+    for start in range(0, X.shape[0], _SPARSE_BLOCK):
+        yield np.ascontiguousarray(X[start : start + _SPARSE_BLOCK].toarray(), dtype=dtype)
+
+
+def _dense(X, dtype):
+    """X as one dense array of `dtype` (sparse input is densified)."""
+    if sp.issparse(X):
+        return np.ascontiguousarray(X.toarray(), dtype=dtype)
+    return np.asarray(X, dtype=dtype)
+
+
+class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Shared machinery; subclasses say how their parameters map to a training run
+    (``_spec``), which metrics they watch and how they report progress."""
+
+    # -- validation -------------------------------------------------------------------------
+
+    def _validate(self, X, *, reset, dtype=_FLOATS):
+        X = validate_data(self, X, accept_sparse=("csr", "csc", "coo"), dtype=dtype, reset=reset)
+        return self._check_values(X)
+
+    def _check_values(self, X):
+        """Refuses values outside [0, 1]; returns X."""
+        _check_unit_interval(X, owner=type(self).__name__)
+        return X
+
+    def _model(self, dtype):
+        """(components, intercept_visible, intercept_hidden) in `dtype` (no copy if it is
+        already the model's dtype)."""
+        return (
+            np.asarray(self.components_, dtype=dtype),
+            np.asarray(self.intercept_visible_, dtype=dtype),
+            np.asarray(self.intercept_hidden_, dtype=dtype),
+        )
+
+    def _rows_map(self, X, fn, out_dtype):
+        """Applies `fn(model, block)` to X block by block and stacks the results."""
+        dtype = X.dtype if X.dtype in _FLOATS else np.float64
+        model = self._model(dtype)
+        parts = [fn(model, block) for block in _dense_blocks(X, dtype)]
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return out.astype(out_dtype, copy=False)
+
+    # -- inference --------------------------------------------------------------------------
+
+    def transform(self, X):
+        """Compute the hidden layer activation probabilities, P(h=1|v=X).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The data to be transformed, with values in [0, 1].
+
+        Returns
+        -------
+        h : ndarray of shape (n_samples, n_components)
+            Latent representations of the data, float32 for float32 input, else float64.
+        """
+        check_is_fitted(self)
+        X = self._validate(X, reset=False)
+        return self._rows_map(X, _core.hidden_probs, X.dtype)
+
+    def gibbs(self, v):
+        """Perform one Gibbs sampling step.
+
+        Parameters
+        ----------
+        v : ndarray of shape (n_samples, n_features)
+            Values of the visible layer to start from, in [0, 1].
+
+        Returns
+        -------
+        v_new : ndarray of shape (n_samples, n_features)
+            Values of the visible layer after one Gibbs step (0.0 or 1.0), in v's dtype.
+        """
+        check_is_fitted(self)
+        v = self._validate(v, reset=False)
+        if not hasattr(self, "random_state_"):
+            self.random_state_ = check_random_state(self.random_state)
+        seed = int(self.random_state_.randint(0, np.iinfo(np.int32).max))
+        return self._rows_map(v, lambda m, b: _core.gibbs(m, b, 1, seed), v.dtype)
+
+    def free_energy(self, X):
+        """The free energy F(v) = -log sum_h exp(-E(v, h)) of each row (emf-math §1), so that
+        log p(v) = -F(v) - log Z.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        free_energy : ndarray of shape (n_samples,), float64
+        """
+        check_is_fitted(self)
+        X = self._validate(X, reset=False)
+        return self._rows_map(X, _core.free_energy, np.float64)
+
+    def score_samples(self, X):
+        """Compute the pseudo-likelihood of X.
+
+        One randomly chosen bit of each row is flipped (the column drawn exactly as
+        scikit-learn's BernoulliRBM draws it from ``random_state``, so the same seed flips the
+        same bits) and the score is ``n_features * log(sigmoid(F(v_flipped) - F(v)))``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Values of the visible layer, in [0, 1].
+
+        Returns
+        -------
+        pseudo_likelihood : ndarray of shape (n_samples,)
+            Float32 for float32 input, else float64.
+        """
+        check_is_fitted(self)
+        X = self._validate(X, reset=False)
+        rng = check_random_state(self.random_state)
+        flips = rng.randint(0, X.shape[1], X.shape[0])
+        dtype = X.dtype if X.dtype in _FLOATS else np.float64
+        model = self._model(dtype)
+        parts, start = [], 0
+        for block in _dense_blocks(X, dtype):
+            stop = start + block.shape[0]
+            parts.append(_core.pseudo_likelihood(model, block, flips[start:stop].tolist()))
+            start = stop
+        out = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return out.astype(X.dtype, copy=False)
+
+    # -- training ---------------------------------------------------------------------------
+
+    def _n_chains(self):
+        return None
+
+    def _spec(self, seed):
+        """The parameters of a training run, by the names `_core.train` reads."""
+        raise NotImplementedError
+
+    def _watch(self, X):
+        """(rows to evaluate each epoch, metric names) for progress and history."""
+        return None, []
+
+    def _report(self, metrics, seconds):
+        """Called after each epoch with the epoch's metrics (a dict)."""
+
+    def _train(self, X, *, partial, seed=None):
+        """Runs the core's trainer on X (validated, dense or sparse) and stores the result as
+        fitted attributes. A KeyboardInterrupt (or an exception raised by the progress
+        report) stops training between mini-batches; the model trained so far is kept and the
+        exception is re-raised."""
+        first = not hasattr(self, "components_")
+        if not first:
+            dtype = self.components_.dtype
+        else:
+            dtype = X.dtype if X.dtype in _FLOATS else np.float64
+        X = _dense(X, dtype)
+        if first or not partial:
+            self._seed = _seed_of(self.random_state) if seed is None else seed
+        spec = self._spec(self._seed)
+        eval_x, metrics = (None, []) if partial else self._watch(X)
+        if eval_x is not None:
+            eval_x = np.asarray(eval_x, dtype=dtype)
+        init = None if (first or not partial) else self._model(dtype)
+        checkpoint = None if init is None else getattr(self, "_checkpoint", None)
+        clock = [time.time()]
+
+        def on_epoch(line):
+            now = time.time()
+            self._report(json.loads(line), now - clock[0])
+            clock[0] = now
+
+        out = _core.train(
+            X,
+            spec,
+            init=init,
+            checkpoint=checkpoint,
+            partial=partial,
+            eval_x=eval_x,
+            metrics=list(metrics),
+            on_epoch=on_epoch,
+        )
+        self._store(out, partial=partial)
+        if out["interrupt"] is not None:
+            raise out["interrupt"]
+        return self
+
+    def _store(self, out, *, partial):
+        components, visible, hidden = out["model"]
+        self.components_ = components
+        self.intercept_visible_ = visible
+        self.intercept_hidden_ = hidden
+        self._n_features_out = components.shape[0]
+        self._checkpoint = out["checkpoint"]
+        return json.loads(out["history"])
+
+    # -- files ------------------------------------------------------------------------------
+
+    def save(self, path):
+        """Write the fitted model to `path` in onsager's model file format (safetensors with
+        JSON metadata), atomically: a failed write never replaces a good file. The command
+        line reads it (``onsager info``, ``eval``, ``transform``, ``sample``) and
+        :func:`onsager_rbm.load` restores this estimator, optimiser state included, so
+        ``partial_fit`` continues where it stopped."""
+        check_is_fitted(self)
+        params = self.get_params(deep=False)
+        extra = {
+            "python.class": type(self).__name__,
+            "python.params": json.dumps(params, default=lambda o: None),
+        }
+        if hasattr(self, "feature_names_in_"):
+            extra["python.feature_names"] = json.dumps([str(f) for f in self.feature_names_in_])
+        _core.save(
+            str(path),
+            self._model(self.components_.dtype),
+            spec=self._spec(getattr(self, "_seed", 0)),
+            history=json.dumps(getattr(self, "history_", [])),
+            checkpoint=getattr(self, "_checkpoint", None),
+            extra=extra,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        tags.input_tags.positive_only = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

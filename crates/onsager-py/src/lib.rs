@@ -379,8 +379,10 @@ fn count(spec: &Bound<'_, PyDict>, key: &str, min: i64) -> PyResult<usize> {
 fn choice(spec: &Bound<'_, PyDict>, key: &str, allowed: &[&str]) -> PyResult<String> {
     let v: String = get(spec, key)?;
     if !allowed.contains(&v.as_str()) {
+        let allowed: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
         return Err(PyValueError::new_err(format!(
-            "invalid parameter {key}={v:?}: must be one of {allowed:?}"
+            "invalid parameter {key}='{v}': must be one of {}",
+            allowed.join(", ")
         )));
     }
     Ok(v)
@@ -416,7 +418,7 @@ fn config_of(spec: &Bound<'_, PyDict>) -> PyResult<TrainConfig> {
                     "data" => Persistence::DataInit,
                     _ => {
                         return Err(PyValueError::new_err(format!(
-                            "invalid parameter persistence={s:?}: must be 'persistent', 'data' \
+                            "invalid parameter persistence='{s}': must be 'persistent', 'data' \
                              or the epoch (an int >= 1) from which chains persist"
                         )))
                     }

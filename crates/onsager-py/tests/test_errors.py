@@ -1,0 +1,129 @@
+"""Bad input and bad parameters: clear ValueError / TypeError, never a crash or a NaN."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.exceptions import NotFittedError
+
+from onsager_rbm import BernoulliRBM, EMFRBM
+
+ESTIMATORS = [BernoulliRBM, EMFRBM]
+
+
+@pytest.fixture(params=ESTIMATORS, ids=lambda c: c.__name__)
+def fitted(request, bits):
+    return request.param(n_components=4, n_iter=1, random_state=0).fit(bits)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize(
+    "bad, pattern",
+    [
+        (np.nan, "NaN"),
+        (np.inf, "infinity"),
+        (2.5, r"Values above 1 in data passed to \w+: X\[3, 7\] = 2.5 is outside \[0, 1\]"),
+        (-0.5, r"Negative values in data passed to \w+: X\[3, 7\] = -0.5"),
+    ],
+)
+def test_bad_values_are_named(bits, cls, bad, pattern):
+    X = bits[:20].copy()
+    X[3, 7] = bad
+    with pytest.raises(ValueError, match=pattern):
+        cls(n_components=4, n_iter=1).fit(X)
+    model = cls(n_components=4, n_iter=1).fit(bits)
+    for method in ("transform", "score_samples", "gibbs", "free_energy"):
+        with pytest.raises(ValueError, match=pattern):
+            getattr(model, method)(X)
+
+
+def test_bad_sparse_values_are_named(bits):
+    X = bits[:20].copy()
+    X[5, 9] = 3.0
+    S = sp.csr_matrix(X)
+    with pytest.raises(ValueError, match=r"X\[5, 9\] = 3.0"):
+        EMFRBM(n_components=4, n_iter=1).fit(S)
+
+
+def test_wrong_shapes_and_empty_input(fitted, bits):
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(bits[:, :10])
+    with pytest.raises(ValueError, match="0 sample"):
+        fitted.transform(bits[:0])
+    with pytest.raises(ValueError, match="0 sample"):
+        type(fitted)(n_iter=1).fit(np.zeros((0, 5)))
+    with pytest.raises(ValueError, match="0 feature"):
+        type(fitted)(n_iter=1).fit(np.zeros((5, 0)))
+    with pytest.raises(ValueError, match="2D"):
+        fitted.transform(bits[0])
+    with pytest.raises(ValueError):
+        fitted.transform([["a", "b"]])
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_unfitted(cls, bits):
+    for method in ("transform", "score_samples", "gibbs", "free_energy"):
+        with pytest.raises(NotFittedError):
+            getattr(cls(), method)(bits)
+
+
+@pytest.mark.parametrize(
+    "params, pattern",
+    [
+        (dict(n_components=0), r"n_components=0"),
+        (dict(n_components=-3), r"n_components=-3"),
+        (dict(learning_rate=0.0), r"learning_rate"),
+        (dict(learning_rate=float("nan")), r"learning_rate"),
+        (dict(batch_size=0), r"batch_size=0"),
+        (dict(n_iter=-1), r"n_iter=-1"),
+    ],
+)
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_bad_shared_parameters(cls, bits, params, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        cls(**params).fit(bits)
+
+
+@pytest.mark.parametrize(
+    "params, pattern",
+    [
+        (dict(method="gibbs"), r"method='gibbs'.*one of"),
+        (dict(order=4), r"order=4: must be 1, 2 or 3"),
+        (dict(iterations=0), r"iterations=0"),
+        (dict(damping=1.5), r"damping=1.5"),
+        (dict(persistence="sometimes"), r"persistence='sometimes'"),
+        (dict(persistence=0), r"persistence=0"),
+        (dict(method="cd", k=0), r"k=0"),
+        (dict(method="pcd", n_chains=0), r"n_chains=0"),
+        (dict(momentum=1.0), r"momentum=1"),
+        (dict(weight_decay=-1.0), r"weight_decay=-1"),
+        (dict(decay_kind="l3"), r"decay_kind='l3'"),
+        (dict(learning_rate_schedule="cosine"), r"learning_rate_schedule='cosine'"),
+        (dict(learning_rate_schedule="exponential", learning_rate_decay=0.0), r"learning_rate_schedule"),
+        (dict(init_std=-1.0), r"init_std=-1"),
+        (dict(n_threads=0), r"n_threads=0"),
+        (dict(random_state=-1), r"random_state"),
+    ],
+)
+def test_bad_emf_parameters(bits, params, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        EMFRBM(n_iter=1, **params).fit(bits)
+
+
+@pytest.mark.parametrize(
+    "params", [dict(n_components="many"), dict(method=3), dict(shuffle="yes please")]
+)
+def test_wrong_parameter_types(bits, params):
+    with pytest.raises(TypeError, match=next(iter(params))):
+        EMFRBM(n_iter=1, **params).fit(bits)
+
+
+def test_partial_fit_checks_features(bits):
+    m = EMFRBM(n_components=4).partial_fit(bits[:50])
+    with pytest.raises(ValueError, match="features"):
+        m.partial_fit(bits[:50, :10])
+
+
+def test_divergence_is_an_error_not_nan(bits):
+    with pytest.raises(RuntimeError, match="diverged"):
+        EMFRBM(n_components=8, method="cd", learning_rate=1e300, momentum=0.9, n_iter=3,
+               random_state=0).fit(bits)

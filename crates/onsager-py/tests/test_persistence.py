@@ -31,6 +31,18 @@ def test_get_set_params_and_clone(cls):
 
 
 @pytest.mark.parametrize("cls", [BernoulliRBM, EMFRBM])
+def test_fitted_attributes_and_feature_names(bits, cls):
+    est = cls(n_components=3, n_iter=1, random_state=0)
+    out = est.fit_transform(bits)
+    assert out.shape == (len(bits), 3) and est.n_features_in_ == 64
+    assert est.components_.shape == (3, 64)
+    assert est.intercept_visible_.shape == (64,) and est.intercept_hidden_.shape == (3,)
+    prefix = cls.__name__.lower()
+    assert list(est.get_feature_names_out()) == [f"{prefix}{i}" for i in range(3)]
+    assert not hasattr(est, "feature_names_in_")
+
+
+@pytest.mark.parametrize("cls", [BernoulliRBM, EMFRBM])
 def test_pickle_works_in_a_fresh_process(bits, tmp_path, cls):
     est = cls(n_components=8, n_iter=2, random_state=0).fit(bits)
     path = tmp_path / "est.pkl"

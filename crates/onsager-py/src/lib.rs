@@ -13,6 +13,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
+use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -29,6 +30,9 @@ use onsager::{
 use pyo3::exceptions::{PyOSError, PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict};
+
+/// How errors name the optimiser state an estimator carries between calls.
+const CHECKPOINT: &str = "<estimator state>";
 
 /// A float type numpy and onsager both know.
 trait Num: Float + Element {}
@@ -115,154 +119,63 @@ macro_rules! dispatch {
     };
 }
 
-fn hidden_probs_t<'py, T: Num>(
-    py: Python<'py>,
-    rbm: &Rbm<T>,
-    x: ArrayView2<'_, T>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let out = py.detach(|| rbm.hidden_probs(x)).map_err(py_err)?;
-    Ok(out.into_pyarray(py).into_any())
+/// Defines a pyfunction `$name(model, x, args...)` that computes `$body` (a library `Result`
+/// of an array) with `$rbm: &Rbm<T>` and `$x: ArrayView2<T>` in the dtype the model and the
+/// data share, with the GIL released, and returns the array to numpy.
+macro_rules! array_fn {
+    ($(#[$doc:meta])* fn $name:ident($($arg:ident: $ty:ty),*) |$rbm:ident, $x:ident| $body:expr) => {
+        $(#[$doc])*
+        #[pyfunction]
+        fn $name<'py>(
+            py: Python<'py>,
+            model: ModelArgs<'py>,
+            x: Data<'py>,
+            $($arg: $ty),*
+        ) -> PyResult<Bound<'py, PyAny>> {
+            fn typed<'py, T: Num>(
+                py: Python<'py>,
+                $rbm: &Rbm<T>,
+                $x: ArrayView2<'_, T>,
+                $($arg: $ty),*
+            ) -> PyResult<Bound<'py, PyAny>> {
+                let out = py.detach(|| $body).map_err(py_err)?;
+                Ok(out.into_pyarray(py).into_any())
+            }
+            dispatch!(py, model, x, typed $(, $arg)*)
+        }
+    };
 }
 
-/// P(h = 1 | v) per row (n × nh).
-#[pyfunction]
-fn hidden_probs<'py>(
-    py: Python<'py>,
-    model: ModelArgs<'py>,
-    x: Data<'py>,
-) -> PyResult<Bound<'py, PyAny>> {
-    dispatch!(py, model, x, hidden_probs_t)
+array_fn! {
+    /// P(h = 1 | v) per row (n × nh).
+    fn hidden_probs() |rbm, x| rbm.hidden_probs(x)
 }
 
-fn visible_probs_t<'py, T: Num>(
-    py: Python<'py>,
-    rbm: &Rbm<T>,
-    h: ArrayView2<'_, T>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let out = py.detach(|| rbm.visible_probs(h)).map_err(py_err)?;
-    Ok(out.into_pyarray(py).into_any())
+array_fn! {
+    /// `steps` block-Gibbs steps v → h → v from each row, row i on random stream i of `seed`.
+    fn gibbs(steps: usize, seed: u64) |rbm, x| rbm.gibbs(x, steps, seed)
 }
 
-/// P(v = 1 | h) per row (n × nv).
-#[pyfunction]
-fn visible_probs<'py>(
-    py: Python<'py>,
-    model: ModelArgs<'py>,
-    h: Data<'py>,
-) -> PyResult<Bound<'py, PyAny>> {
-    dispatch!(py, model, h, visible_probs_t)
+array_fn! {
+    /// The visible magnetisations of the EMF fixed point of `order` reached from each row
+    /// (damping 0.5, at most `steps` sweeps).
+    fn mean_field(order: u8, steps: usize) |rbm, x| {
+        let order = EmfOrder::try_from(order)?;
+        let mh = rbm.hidden_probs(x)?;
+        meanfield::fixed_point(rbm, order, x, mh.view(), T::of(0.5), steps, 1e-6).map(|fp| fp.m_v)
+    }
 }
 
-fn gibbs_t<'py, T: Num>(
-    py: Python<'py>,
-    rbm: &Rbm<T>,
-    v: ArrayView2<'_, T>,
-    steps: usize,
-    seed: u64,
-) -> PyResult<Bound<'py, PyAny>> {
-    let out = py.detach(|| rbm.gibbs(v, steps, seed)).map_err(py_err)?;
-    Ok(out.into_pyarray(py).into_any())
+array_fn! {
+    /// The clamped free energy F_c(v) per row (float64).
+    fn free_energy() |rbm, x| rbm.free_energy(x)
 }
 
-/// `steps` block-Gibbs steps v → h → v from each row, row i on random stream i of `seed`.
-#[pyfunction]
-fn gibbs<'py>(
-    py: Python<'py>,
-    model: ModelArgs<'py>,
-    v: Data<'py>,
-    steps: usize,
-    seed: u64,
-) -> PyResult<Bound<'py, PyAny>> {
-    dispatch!(py, model, v, gibbs_t, steps, seed)
-}
-
-fn mean_field_t<'py, T: Num>(
-    py: Python<'py>,
-    rbm: &Rbm<T>,
-    v: ArrayView2<'_, T>,
-    order: u8,
-    steps: usize,
-) -> PyResult<Bound<'py, PyAny>> {
-    let order = EmfOrder::try_from(order).map_err(py_err)?;
-    let out = py
-        .detach(|| {
-            let mh = rbm.hidden_probs(v)?;
-            meanfield::fixed_point(rbm, order, v, mh.view(), T::of(0.5), steps, 1e-6)
-        })
-        .map_err(py_err)?;
-    Ok(out.m_v.into_pyarray(py).into_any())
-}
-
-/// The visible magnetisations of the EMF fixed point reached from each row (damping 0.5).
-#[pyfunction]
-fn mean_field<'py>(
-    py: Python<'py>,
-    model: ModelArgs<'py>,
-    v: Data<'py>,
-    order: u8,
-    steps: usize,
-) -> PyResult<Bound<'py, PyAny>> {
-    dispatch!(py, model, v, mean_field_t, order, steps)
-}
-
-fn free_energy_t<'py, T: Num>(
-    py: Python<'py>,
-    rbm: &Rbm<T>,
-    v: ArrayView2<'_, T>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let out = py.detach(|| rbm.free_energy(v)).map_err(py_err)?;
-    Ok(out.into_pyarray(py).into_any())
-}
-
-/// The clamped free energy F_c(v) per row (float64).
-#[pyfunction]
-fn free_energy<'py>(
-    py: Python<'py>,
-    model: ModelArgs<'py>,
-    v: Data<'py>,
-) -> PyResult<Bound<'py, PyAny>> {
-    dispatch!(py, model, v, free_energy_t)
-}
-
-fn pseudo_likelihood_t<'py, T: Num>(
-    py: Python<'py>,
-    rbm: &Rbm<T>,
-    v: ArrayView2<'_, T>,
-    flips: Vec<usize>,
-) -> PyResult<Bound<'py, PyAny>> {
-    let out = py
-        .detach(|| pseudo::pseudo_log_likelihood_with(rbm, v, &flips))
-        .map_err(py_err)?;
-    Ok(out.into_pyarray(py).into_any())
-}
-
-/// scikit-learn's pseudo-likelihood per row, row i flipping column `flips[i]` (float64).
-#[pyfunction]
-fn pseudo_likelihood<'py>(
-    py: Python<'py>,
-    model: ModelArgs<'py>,
-    v: Data<'py>,
-    flips: Vec<usize>,
-) -> PyResult<Bound<'py, PyAny>> {
-    dispatch!(py, model, v, pseudo_likelihood_t, flips)
-}
-
-fn reconstruction_error_t<T: Num>(
-    _: Python<'_>,
-    rbm: &Rbm<T>,
-    v: ArrayView2<'_, T>,
-) -> PyResult<f64> {
-    pseudo::reconstruction_error(rbm, v).map_err(py_err)
-}
-
-/// Mean squared reconstruction error per unit.
-#[pyfunction]
-fn reconstruction_error<'py>(
-    py: Python<'py>,
-    model: ModelArgs<'py>,
-    v: Data<'py>,
-) -> PyResult<f64> {
-    dispatch!(py, model, v, reconstruction_error_t)
+array_fn! {
+    /// scikit-learn's pseudo-likelihood per row, row i flipping column `flips[i]` (float64).
+    fn pseudo_likelihood(flips: Vec<usize>) |rbm, x| {
+        pseudo::pseudo_log_likelihood_with(rbm, x, &flips)
+    }
 }
 
 /// Options of [`log_likelihood`] (a dict).
@@ -402,11 +315,13 @@ fn config_of(spec: &Bound<'_, PyDict>) -> PyResult<TrainConfig> {
             },
         },
         _ => {
-            let order =
-                EmfOrder::try_from(count(spec, "order", 1)?.min(255) as u8).map_err(|_| {
+            let order: i64 = get(spec, "order")?;
+            let order = u8::try_from(order)
+                .ok()
+                .and_then(|o| EmfOrder::try_from(o).ok())
+                .ok_or_else(|| {
                     PyValueError::new_err(format!(
-                        "invalid parameter order={}: must be 1, 2 or 3",
-                        get::<i64>(spec, "order").unwrap_or(0)
+                        "invalid parameter order={order}: must be 1, 2 or 3"
                     ))
                 })?;
             let p = spec
@@ -603,7 +518,6 @@ struct Trained<T: Float> {
 /// Runs training on a worker thread while this (Python's) thread forwards each epoch's metrics
 /// to `on_epoch` and polls for signals: Ctrl-C (or an exception from `on_epoch`) cancels
 /// training before its next mini-batch and is handed back as `interrupt`.
-#[allow(clippy::type_complexity)]
 fn train_t<T: Num>(
     py: Python<'_>,
     x: ArrayView2<'_, T>,
@@ -621,7 +535,11 @@ fn train_t<T: Num>(
         None => Trainer::<T>::new(params, x.ncols()).map_err(py_err)?,
         Some(rbm) => {
             let state = match checkpoint {
-                Some(bytes) => model::from_bytes::<T>(bytes).map_err(py_err)?.state,
+                Some(bytes) => {
+                    model::from_bytes::<T>(Path::new(CHECKPOINT), bytes)
+                        .map_err(py_err)?
+                        .state
+                }
                 None => None,
             };
             match state {
@@ -821,16 +739,12 @@ fn save_t<T: Num>(
 ) -> PyResult<()> {
     let mut file = ModelFile::new(rbm);
     if let Some(bytes) = checkpoint {
-        let stored = model::from_bytes::<T>(bytes).map_err(py_err)?;
+        let stored = model::from_bytes::<T>(Path::new(CHECKPOINT), bytes).map_err(py_err)?;
         file.epochs_completed = stored.epochs_completed;
         // Keep the optimiser state only while it still matches the model's shape.
-        file.state = stored
-            .state
-            .filter(|s| {
-                s.pcd_chains()
-                    .is_none_or(|v| v.ncols() == file.rbm.n_visible())
-            })
-            .filter(|_| stored.rbm.weights().dim() == file.rbm.weights().dim());
+        if stored.rbm.weights().dim() == file.rbm.weights().dim() {
+            file.state = stored.state;
+        }
     } else {
         file.epochs_completed = history.len();
     }
@@ -869,8 +783,8 @@ fn save<'py>(
     }
 }
 
-fn load_t<'py, T: Num>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyDict>> {
-    let file = model::from_bytes::<T>(bytes).map_err(py_err)?;
+fn load_t<'py, T: Num>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<Bound<'py, PyDict>> {
+    let file = model::from_bytes::<T>(path, bytes).map_err(py_err)?;
     let d = PyDict::new(py);
     d.set_item("model", model_tuple(py, &file.rbm)?)?;
     d.set_item(
@@ -883,8 +797,6 @@ fn load_t<'py, T: Num>(py: Python<'py>, bytes: &[u8]) -> PyResult<Bound<'py, PyD
     )?;
     d.set_item("epochs_completed", file.epochs_completed)?;
     d.set_item("extra", file.extra.clone())?;
-    d.set_item("image_shape", file.image_shape)?;
-    d.set_item("beta", file.rbm.beta().f64())?;
     d.set_item(
         "checkpoint",
         file.state.is_some().then(|| PyBytes::new(py, bytes)),
@@ -901,27 +813,12 @@ fn load<'py>(py: Python<'py>, path: std::path::PathBuf) -> PyResult<Bound<'py, P
             source: e,
         })
     })?;
-    let dtype = model::bytes_dtype(&bytes).map_err(|e| match e {
-        Error::Format { reason, .. } => {
-            PyValueError::new_err(format!("{}: {reason}", path.display()))
-        }
-        e => py_err(e),
-    })?;
-    let d = if dtype == "float32" {
-        load_t::<f32>(py, &bytes)
+    let dtype = model::bytes_dtype(&path, &bytes).map_err(py_err)?;
+    if dtype == "float32" {
+        load_t::<f32>(py, &path, &bytes)
     } else {
-        load_t::<f64>(py, &bytes)
+        load_t::<f64>(py, &path, &bytes)
     }
-    .map_err(|e| {
-        // Name the file rather than `<memory>`.
-        let msg = e
-            .value(py)
-            .to_string()
-            .replace("<memory>", &path.display().to_string());
-        PyValueError::new_err(msg)
-    })?;
-    d.set_item("dtype", dtype)?;
-    Ok(d)
 }
 
 /// The address of the first element as Rust sees it: equal to numpy's `ctypes.data` when the
@@ -939,12 +836,10 @@ fn data_address(x: Data<'_>) -> usize {
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(hidden_probs, m)?)?;
-    m.add_function(wrap_pyfunction!(visible_probs, m)?)?;
     m.add_function(wrap_pyfunction!(gibbs, m)?)?;
     m.add_function(wrap_pyfunction!(mean_field, m)?)?;
     m.add_function(wrap_pyfunction!(free_energy, m)?)?;
     m.add_function(wrap_pyfunction!(pseudo_likelihood, m)?)?;
-    m.add_function(wrap_pyfunction!(reconstruction_error, m)?)?;
     m.add_function(wrap_pyfunction!(log_likelihood, m)?)?;
     m.add_function(wrap_pyfunction!(train, m)?)?;
     m.add_function(wrap_pyfunction!(save, m)?)?;

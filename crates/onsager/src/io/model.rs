@@ -223,10 +223,14 @@ pub fn file_dtype(path: impl AsRef<Path>) -> Result<&'static str> {
         path: path.to_owned(),
         source,
     })?;
-    dtype_in(path, &bytes)
+    bytes_dtype(path, &bytes)
 }
 
-fn dtype_in(path: &Path, bytes: &[u8]) -> Result<&'static str> {
+/// The dtype of a model file in memory (see [`file_dtype`]); `path` names it in errors.
+///
+/// # Errors
+/// As [`file_dtype`].
+pub fn bytes_dtype(path: &Path, bytes: &[u8]) -> Result<&'static str> {
     let st = parse(path, bytes)?;
     match st.tensor("weights").map(|t| t.dtype()) {
         Ok(Dtype::F32) => Ok("float32"),
@@ -323,26 +327,15 @@ pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<ModelFile<T>> {
         path: path.to_owned(),
         source,
     })?;
-    decode(path, &bytes)
+    from_bytes(path, &bytes)
 }
 
-/// Reads a model file from memory (the bytes [`to_bytes_file`] gives), as [`load`] does.
+/// Reads a model file from memory (the bytes [`to_bytes_file`] gives), as [`load`] does;
+/// `path` names where the bytes came from in errors.
 ///
 /// # Errors
-/// As [`load`]; errors name the file `<memory>`.
-pub fn from_bytes<T: Float>(bytes: &[u8]) -> Result<ModelFile<T>> {
-    decode(Path::new("<memory>"), bytes)
-}
-
-/// The dtype of a model file in memory (see [`file_dtype`]).
-///
-/// # Errors
-/// As [`file_dtype`].
-pub fn bytes_dtype(bytes: &[u8]) -> Result<&'static str> {
-    dtype_in(Path::new("<memory>"), bytes)
-}
-
-fn decode<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
+/// As [`load`].
+pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
     let (_, header) = SafeTensors::read_metadata(bytes)
         .map_err(|e| bad(path, format!("not a readable safetensors file ({e})")))?;
     let meta = header.metadata().clone().unwrap_or_default();

@@ -191,25 +191,43 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # -- training ---------------------------------------------------------------------------
 
-    def _n_chains(self):
-        return None
-
     def _spec(self, seed):
         """The parameters of a training run, by the names `_core.train` reads."""
         raise NotImplementedError
 
-    def _watch(self, X):
-        """(rows to evaluate each epoch, metric names) for progress and history."""
-        return None, []
-
     def _report(self, metrics, seconds):
         """Called after each epoch with the epoch's metrics (a dict)."""
 
-    def _train(self, X, *, partial, seed=None):
+    def partial_fit(self, X, y=None):
+        """One pass of mini-batch updates over X (split into ``batch_size`` rows), continuing
+        from the current model and optimiser state; the first call initialises the model
+        (the visible bias from this X).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data, values in [0, 1].
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        Returns
+        -------
+        self
+            The fitted model.
+        """
+        X = self._validate(X, reset=not hasattr(self, "components_"))
+        return self._train(X, partial=True)
+
+    def _train(self, X, *, partial, seed=None, eval_x=None, metrics=()):
         """Runs the core's trainer on X (validated, dense or sparse) and stores the result as
-        fitted attributes. A KeyboardInterrupt (or an exception raised by the progress
-        report) stops training between mini-batches; the model trained so far is kept and the
-        exception is re-raised."""
+        fitted attributes: a fresh model for ``fit``, the current one for ``partial_fit``.
+        After each epoch of a fit, `metrics` are computed on `eval_x` and passed to
+        ``_report``. A KeyboardInterrupt (or an exception raised by ``_report``) stops
+        training between mini-batches; the model trained so far is kept and the exception is
+        re-raised."""
+        if not partial:
+            self.__dict__.pop("components_", None)
         first = not hasattr(self, "components_")
         if not first:
             dtype = self.components_.dtype
@@ -219,7 +237,6 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         if first or not partial:
             self._seed = _seed_of(self.random_state) if seed is None else seed
         spec = self._spec(self._seed)
-        eval_x, metrics = (None, []) if partial else self._watch(X)
         if eval_x is not None:
             eval_x = np.asarray(eval_x, dtype=dtype)
         init = None if (first or not partial) else self._model(dtype)

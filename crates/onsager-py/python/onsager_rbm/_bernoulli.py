@@ -119,9 +119,6 @@ class BernoulliRBM(_RBM):
             "n_threads": None,
         }
 
-    def _watch(self, X):
-        return (X, ["pseudo_likelihood"]) if self.verbose else (None, [])
-
     def _report(self, m, seconds):
         if self.verbose:
             print(
@@ -146,28 +143,9 @@ class BernoulliRBM(_RBM):
             The fitted model.
         """
         X = self._validate(X, reset=True)
-        self.__dict__.pop("components_", None)
-        return self._train(X, partial=False)
-
-    def partial_fit(self, X, y=None):
-        """Fit the model to the partial segment of the data X.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, values in [0, 1].
-
-        y : Ignored
-            Not used, present for API consistency by convention.
-
-        Returns
-        -------
-        self : BernoulliRBM
-            The fitted model.
-        """
-        first = not hasattr(self, "components_")
-        X = self._validate(X, reset=first)
-        return self._train(X, partial=True)
+        if not self.verbose:
+            return self._train(X, partial=False)
+        return self._train(X, partial=False, eval_x=X, metrics=["pseudo_likelihood"])
 
     def _store(self, out, *, partial):
         history = super()._store(out, partial=partial)

@@ -211,8 +211,8 @@ class EMFRBM(_RBM):
         spec["seed"] = seed
         return spec
 
-    def _split(self, X):
-        """(training rows, monitoring rows) by ``validation_fraction``."""
+    def _split(self, X, seed):
+        """(training rows, monitoring rows) by ``validation_fraction``, drawn from `seed`."""
         f = self.validation_fraction
         if not (isinstance(f, (int, float)) and 0.0 <= f < 1.0):
             raise ValueError(f"validation_fraction must lie in [0, 1), got {f!r}")
@@ -225,11 +225,8 @@ class EMFRBM(_RBM):
                 f"validation_fraction={f} leaves {n_val} of {X.shape[0]} rows for validation; "
                 "both parts need at least one row"
             )
-        order = check_random_state(self._seed).permutation(X.shape[0])
+        order = check_random_state(seed).permutation(X.shape[0])
         return X[np.sort(order[n_val:])], X[np.sort(order[:n_val])]
-
-    def _watch(self, X):
-        return self._monitor_rows, tuple(self.metrics)
 
     def _report(self, m, seconds):
         if not self.verbose:
@@ -258,31 +255,9 @@ class EMFRBM(_RBM):
         self : EMFRBM
         """
         X = self._validate(X, reset=True)
-        self.__dict__.pop("components_", None)
-        self._seed = _seed_of(self.random_state)
-        X = _dense(X, X.dtype)
-        X, self._monitor_rows = self._split(X)
-        try:
-            return self._train(X, partial=False, seed=self._seed)
-        finally:
-            del self._monitor_rows
-
-    def partial_fit(self, X, y=None):
-        """One pass of mini-batch updates over X (split into ``batch_size`` rows), continuing
-        from the current model and optimiser state; the first call initialises the model.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features)
-        y : Ignored
-
-        Returns
-        -------
-        self : EMFRBM
-        """
-        first = not hasattr(self, "components_")
-        X = self._validate(X, reset=first)
-        return self._train(X, partial=True)
+        seed = _seed_of(self.random_state)
+        X, watch = self._split(_dense(X, X.dtype), seed)
+        return self._train(X, partial=False, seed=seed, eval_x=watch, metrics=self.metrics)
 
     def _store(self, out, *, partial):
         history = super()._store(out, partial=partial)
@@ -333,8 +308,6 @@ class EMFRBM(_RBM):
             "order": int(self.order if order is None else order),
             "seed": _seed_of(random_state),
         }
-        if estimator not in ("ais", "exact", "emf"):
-            raise ValueError(f"estimator must be 'ais', 'exact' or 'emf', got {estimator!r}")
         r = _core.log_likelihood(self._model(dtype), X, options)
         per_row = r["per_row"]
         mean = float(per_row.mean())

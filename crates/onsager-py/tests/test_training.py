@@ -2,7 +2,6 @@
 interruption work, arrays cross without copies and the GIL is released."""
 
 import itertools
-import os
 import re
 import signal
 import subprocess
@@ -272,9 +271,3 @@ def test_sampling(bits):
         m.sample(init=bits[:5] * 2)
     with pytest.raises(ValueError, match="n_samples"):
         m.sample(0)
-
-
-@pytest.mark.skipif(os.cpu_count() == 1, reason="needs two cores")  # pragma: no cover
-def test_threads_parameter_is_checked(bits):
-    with pytest.raises(ValueError, match="n_threads"):
-        EMFRBM(n_threads=0, n_iter=1).fit(bits)

@@ -807,12 +807,7 @@ fn load_t<'py, T: Num>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<B
 /// Reads a model file written by the command line or by [`save`].
 #[pyfunction]
 fn load<'py>(py: Python<'py>, path: std::path::PathBuf) -> PyResult<Bound<'py, PyDict>> {
-    let bytes = std::fs::read(&path).map_err(|e| {
-        py_err(Error::Io {
-            path: path.clone(),
-            source: e,
-        })
-    })?;
+    let bytes = onsager::io::read_file(&path).map_err(py_err)?;
     let dtype = model::bytes_dtype(&path, &bytes).map_err(py_err)?;
     if dtype == "float32" {
         load_t::<f32>(py, &path, &bytes)

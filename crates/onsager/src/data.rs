@@ -312,11 +312,7 @@ pub fn mnist_cache_dir() -> PathBuf {
 /// # Errors
 /// [`Error::Io`] if it cannot be read; [`Error::Format`] on a checksum mismatch.
 pub fn verify_mnist_file(path: &Path, sha256: &str) -> Result<()> {
-    let raw = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    check_digest(path, io::idx::gunzip_if_needed(path, raw)?, sha256)
+    check_digest(path, io::idx::read_bytes(path)?, sha256)
 }
 
 fn check_digest(path: &Path, plain: Vec<u8>, sha256: &str) -> Result<()> {

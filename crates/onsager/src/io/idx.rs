@@ -12,12 +12,8 @@ use ndarray::{Array1, Array2};
 use crate::{Error, Result};
 
 /// Reads the whole file, decompressing it if it starts with the gzip magic bytes.
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    let raw = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    gunzip_if_needed(path, raw)
+pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    gunzip_if_needed(path, super::read_file(path)?)
 }
 
 /// Decompresses `raw` if it starts with the gzip magic bytes (`path` names it in errors).

@@ -17,6 +17,17 @@ use std::path::Path;
 
 use crate::{Error, Result};
 
+/// Reads a whole file.
+///
+/// # Errors
+/// [`Error::Io`] naming `path` if it cannot be read.
+pub fn read_file(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder, flushed to disk and
 /// then renamed over `path`: readers see the old file or the new one, never a partial one.
 ///

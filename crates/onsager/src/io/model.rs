@@ -219,10 +219,7 @@ pub fn save<T: Float>(path: impl AsRef<Path>, m: &ModelFile<T>) -> Result<()> {
 /// As [`load`] for unreadable or foreign files.
 pub fn file_dtype(path: impl AsRef<Path>) -> Result<&'static str> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = super::read_file(path)?;
     bytes_dtype(path, &bytes)
 }
 
@@ -323,10 +320,7 @@ fn matrix<T: Float>(
 /// version.
 pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<ModelFile<T>> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = super::read_file(path)?;
     from_bytes(path, &bytes)
 }
 

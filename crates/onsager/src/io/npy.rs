@@ -15,10 +15,7 @@ use crate::{Error, Result};
 /// dtype, another number of dimensions, or a damaged file.
 pub fn read(path: impl AsRef<Path>) -> Result<Values> {
     let path = path.as_ref();
-    let bytes = std::fs::read(path).map_err(|source| Error::Io {
-        path: path.to_owned(),
-        source,
-    })?;
+    let bytes = super::read_file(path)?;
     if let Ok(a) = Array2::<u8>::read_npy(&bytes[..]) {
         return Ok(Values::U8(a));
     }

@@ -333,46 +333,22 @@ fn every_error_is_one_line_with_no_partial_output() {
         ndarray::array![[0.5f32, f32::NAN]].view(),
     )
     .unwrap();
-    fails(
-        d,
-        &["train", "missing.npy", "-o", "a.safetensors"],
-        "missing.npy",
-    );
-    fails(
-        d,
-        &["train", "ragged.csv", "-o", "a.safetensors"],
-        "line 2 has 2 fields",
-    );
-    fails(
-        d,
-        &["train", "text.csv", "-o", "a.safetensors"],
-        "line 2, column 2",
-    );
-    fails(
-        d,
-        &["train", "big.csv", "-o", "a.safetensors"],
-        "row 1, column 1",
-    );
-    fails(
-        d,
-        &["train", "junk-images-idx3-ubyte", "-o", "a.safetensors"],
-        "magic",
-    );
-    fails(
-        d,
-        &["train", "nan.npy", "-o", "a.safetensors"],
-        "non-finite",
-    );
-    fails(
-        d,
-        &["train", "--hidden", "0", "-o", "a.safetensors"],
-        "n_hidden",
-    );
-    fails(
-        d,
-        &["train", "--schedule", "cosine", "-o", "a.safetensors"],
-        "--schedule",
-    );
+    // Bad training inputs and options: (file or option, what the message must name).
+    for (args, needle) in [
+        (&["missing.npy"][..], "missing.npy"),
+        (&["ragged.csv"], "line 2 has 2 fields"),
+        (&["text.csv"], "line 2, column 2"),
+        (&["big.csv"], "row 1, column 1"),
+        (&["junk-images-idx3-ubyte"], "magic"),
+        (&["nan.npy"], "non-finite"),
+        (&["--hidden", "0"], "n_hidden"),
+        (&["--schedule", "cosine"], "--schedule"),
+    ] {
+        let mut full = vec!["train"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["-o", "a.safetensors"]);
+        fails(d, &full, needle);
+    }
     fails(
         d,
         &[

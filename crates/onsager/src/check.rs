@@ -1,6 +1,7 @@
 //! Input validation shared by every entry point.
 
 use ndarray::{ArrayView1, ArrayView2};
+use rayon::prelude::*;
 
 use crate::{Error, Float, Result};
 
@@ -10,7 +11,26 @@ pub fn unit_data<T: Float>(what: &'static str, x: &ArrayView2<'_, T>, ncols: usi
     if x.nrows() == 0 {
         return Err(Error::Empty { what });
     }
-    for ((row, col), &v) in x.indexed_iter() {
+    // Fast path: a branch-free test per row (vectorised; NaN and ±∞ fail both comparisons),
+    // rows in parallel; the first failing row, if any, is then searched for the details.
+    let (zero, one) = (T::zero(), T::one());
+    let row_ok = |i: usize| {
+        let row = x.row(i);
+        match row.as_slice() {
+            Some(r) => r.iter().fold(true, |ok, &v| ok & (v >= zero) & (v <= one)),
+            None => row.iter().all(|&v| v >= zero && v <= one),
+        }
+    };
+    let min_rows = (1 << 14) / ncols.max(1) + 1;
+    let Some(first_bad) = (0..x.nrows())
+        .into_par_iter()
+        .with_min_len(min_rows)
+        .find_first(|&i| !row_ok(i))
+    else {
+        return Ok(());
+    };
+    let row = first_bad;
+    for (col, &v) in x.row(row).indexed_iter() {
         if !v.is_finite() {
             return Err(Error::NonFinite {
                 what,
@@ -28,7 +48,7 @@ pub fn unit_data<T: Float>(what: &'static str, x: &ArrayView2<'_, T>, ncols: usi
             });
         }
     }
-    Ok(())
+    unreachable!("row {row} failed the range test, so one of its values is out of range")
 }
 
 /// Checks that `x` has `ncols` columns.
@@ -66,5 +86,51 @@ pub fn finite1<T: Float>(what: &'static str, x: &ArrayView1<'_, T>) -> Result<()
             value: v.f64(),
         }),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn unit_data_reports_the_first_bad_value_in_row_order() {
+        // Enough rows for the parallel scan to split; bad values in several places.
+        let mut x = Array2::<f32>::from_elem((5000, 40), 0.5);
+        assert!(unit_data("x", &x.view(), 40).is_ok());
+        x[[4000, 3]] = -0.1;
+        x[[3001, 39]] = f32::INFINITY;
+        x[[3001, 7]] = 1.5;
+        match unit_data("x", &x.view(), 40) {
+            Err(Error::OutOfRange {
+                row: 3001,
+                col: 7,
+                value,
+                ..
+            }) => assert_eq!(value, 1.5),
+            other => panic!("{other:?}"),
+        }
+        x[[3001, 7]] = 0.0;
+        assert!(matches!(
+            unit_data("x", &x.view(), 40),
+            Err(Error::NonFinite { row: 3001, col: 39, .. })
+        ));
+        x[[3001, 39]] = 1.0;
+        assert!(matches!(
+            unit_data("x", &x.view(), 40),
+            Err(Error::OutOfRange { row: 4000, col: 3, .. })
+        ));
+        // A transposed view (rows not contiguous) takes the other path: the same answer.
+        let xt = x.t().to_owned();
+        assert!(matches!(
+            unit_data("x", &xt.t(), 40),
+            Err(Error::OutOfRange { row: 4000, col: 3, .. })
+        ));
+        x[[4000, 3]] = f32::NAN;
+        assert!(matches!(
+            unit_data("x", &x.view(), 40),
+            Err(Error::NonFinite { row: 4000, col: 3, .. })
+        ));
     }
 }

@@ -16,6 +16,7 @@ use std::ops::ControlFlow;
 use std::time::Instant;
 
 use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1};
+use rayon::prelude::*;
 
 use crate::kernels;
 use crate::meanfield::{Powers, Scratch};
@@ -129,15 +130,20 @@ impl<T: Float> Workspace<T> {
     }
 }
 
-/// `acc[j] += scale · Σ_i x[i, j]`, summing rows in order (deterministic).
+/// `acc[j] += scale · Σ_i x[i, j]`, summing rows in order (deterministic); column blocks in
+/// parallel.
 fn add_column_sums<T: Float>(mut acc: ArrayViewMut1<'_, T>, x: ArrayView2<'_, T>, scale: T) {
+    const BLOCK: usize = 64;
     let acc = acc.as_slice_mut().expect("contiguous gradient buffer");
-    for row in x.rows() {
-        let row = row.to_slice().expect("rows of standard-layout buffers");
-        for (a, &v) in acc.iter_mut().zip(row) {
-            *a += scale * v;
+    acc.par_chunks_mut(BLOCK).enumerate().for_each(|(c, acc)| {
+        let cols = c * BLOCK..c * BLOCK + acc.len();
+        for row in x.rows() {
+            let row = &row.to_slice().expect("rows of standard-layout buffers")[cols.clone()];
+            for (a, &v) in acc.iter_mut().zip(row) {
+                *a += scale * v;
+            }
         }
-    }
+    });
 }
 
 /// Which rows of the data a mini-batch takes.
@@ -240,11 +246,13 @@ impl<T: Float> Core<T> {
         let rows = s![..b, ..];
         let ws = &mut self.ws;
         match rows_of {
-            Rows::Indexed(idx) => {
-                for (mut dst, &i) in ws.batch.slice_mut(rows).rows_mut().into_iter().zip(idx) {
-                    dst.assign(&data.row(i));
+            Rows::Indexed(idx) => par::rows(ws.batch.slice_mut(rows), |r, dst| {
+                let src = data.row(idx[r]);
+                match src.as_slice() {
+                    Some(src) => dst.copy_from_slice(src),
+                    None => dst.iter_mut().zip(src).for_each(|(d, &x)| *d = x),
                 }
-            }
+            }),
             Rows::All => ws.batch.slice_mut(rows).assign(&data),
         }
         // Positive phase.

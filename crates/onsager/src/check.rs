@@ -114,23 +114,39 @@ mod tests {
         x[[3001, 7]] = 0.0;
         assert!(matches!(
             unit_data("x", &x.view(), 40),
-            Err(Error::NonFinite { row: 3001, col: 39, .. })
+            Err(Error::NonFinite {
+                row: 3001,
+                col: 39,
+                ..
+            })
         ));
         x[[3001, 39]] = 1.0;
         assert!(matches!(
             unit_data("x", &x.view(), 40),
-            Err(Error::OutOfRange { row: 4000, col: 3, .. })
+            Err(Error::OutOfRange {
+                row: 4000,
+                col: 3,
+                ..
+            })
         ));
         // A transposed view (rows not contiguous) takes the other path: the same answer.
         let xt = x.t().to_owned();
         assert!(matches!(
             unit_data("x", &xt.t(), 40),
-            Err(Error::OutOfRange { row: 4000, col: 3, .. })
+            Err(Error::OutOfRange {
+                row: 4000,
+                col: 3,
+                ..
+            })
         ));
         x[[4000, 3]] = f32::NAN;
         assert!(matches!(
             unit_data("x", &x.view(), 40),
-            Err(Error::NonFinite { row: 4000, col: 3, .. })
+            Err(Error::NonFinite {
+                row: 4000,
+                col: 3,
+                ..
+            })
         ));
     }
 }

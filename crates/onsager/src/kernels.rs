@@ -371,6 +371,24 @@ pub struct Step<T> {
     pub l2: T,
 }
 
+/// The cached powers of a row of W: `p2 ← w²`, `p3 ← w³` element-wise (each skipped when
+/// empty).
+#[multiversion(targets = "simd")]
+pub fn powers_row<T: Float>(w: &[T], p2: &mut [T], p3: &mut [T]) {
+    if !p2.is_empty() {
+        let p2 = &mut p2[..w.len()];
+        for (p, &x) in p2.iter_mut().zip(w) {
+            *p = x * x;
+        }
+    }
+    if !p3.is_empty() {
+        let p3 = &mut p3[..w.len()];
+        for (p, &x) in p3.iter_mut().zip(w) {
+            *p = x * x * x;
+        }
+    }
+}
+
 /// One fused step on a row of W (emf-math §4 and the update convention): the gradient
 /// g = g₀ + w·g₁ + w²·g₂ (`g1`, `g2` empty when absent) − l2·w − l1·sign(w), then
 /// v ← μv + lr·g and w ← w + v.

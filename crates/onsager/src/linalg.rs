@@ -70,6 +70,66 @@ pub fn gemm<T: Float>(
     job.run(dst, a, b, blocks);
 }
 
+/// As [`gemm`], on the calling thread only: one sequential faer product. For callers that
+/// split the work themselves (the trainer's fused gradient-and-update pass).
+///
+/// # Panics
+/// If the shapes do not chain.
+pub fn gemm_seq<T: Float>(
+    mut dst: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+    a: ArrayView2<'_, T>,
+    b: ArrayView2<'_, T>,
+    alpha: T,
+) {
+    assert_eq!(dst.nrows(), a.nrows(), "gemm: rows of dst and a");
+    assert_eq!(dst.ncols(), b.ncols(), "gemm: cols of dst and b");
+    assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions");
+    let accum = if accumulate {
+        Accum::Add
+    } else {
+        Accum::Replace
+    };
+    faer::linalg::matmul::matmul(
+        mat_mut(&mut dst),
+        accum,
+        mat_ref(&a),
+        mat_ref(&b),
+        alpha,
+        Par::Seq,
+    );
+}
+
+/// The outer-product sum `scale · leftᵀ·right` of two row-aligned matrices (n × p and n × q):
+/// one term of a weight gradient, e.g. β/n · VᵀH.
+#[derive(Clone, Copy, Debug)]
+pub struct Outer<'a, T> {
+    /// The n × p factor whose columns index the output's rows.
+    pub left: ArrayView2<'a, T>,
+    /// The n × q factor whose columns index the output's columns.
+    pub right: ArrayView2<'a, T>,
+    /// The factor applied to the sum.
+    pub scale: T,
+}
+
+impl<T: Float> Outer<'_, T> {
+    /// `dst ← scale·leftᵀ·right` (or `dst += …` with `accumulate`), on the current pool.
+    pub fn write(&self, dst: ArrayViewMut2<'_, T>, accumulate: bool) {
+        gemm(dst, accumulate, self.left.t(), self.right, self.scale);
+    }
+
+    /// Rows `rows` of the product into `dst` (`rows.len()` × q), sequentially.
+    pub fn write_rows(
+        &self,
+        dst: ArrayViewMut2<'_, T>,
+        accumulate: bool,
+        rows: std::ops::Range<usize>,
+    ) {
+        let left = self.left.slice(ndarray::s![.., rows]);
+        gemm_seq(dst, accumulate, left.t(), self.right, self.scale);
+    }
+}
+
 struct Job<T> {
     accumulate: bool,
     alpha: T,
@@ -81,25 +141,13 @@ impl<T: Float> Job<T> {
     /// Computes `blocks` consecutive blocks of the output, halving the range recursively.
     fn run(
         &self,
-        mut dst: ArrayViewMut2<'_, T>,
+        dst: ArrayViewMut2<'_, T>,
         a: ArrayView2<'_, T>,
         b: ArrayView2<'_, T>,
         blocks: usize,
     ) {
         if blocks <= 1 {
-            let accum = if self.accumulate {
-                Accum::Add
-            } else {
-                Accum::Replace
-            };
-            faer::linalg::matmul::matmul(
-                mat_mut(&mut dst),
-                accum,
-                mat_ref(&a),
-                mat_ref(&b),
-                self.alpha,
-                Par::Seq,
-            );
+            gemm_seq(dst, self.accumulate, a, b, self.alpha);
             return;
         }
         let left = blocks / 2;

@@ -79,25 +79,18 @@ impl<T: Float> Powers<T> {
             w2: Array2::zeros(shape(order != EmfOrder::First)),
             w3: Array2::zeros(shape(order == EmfOrder::Third)),
         };
-        p.update(w);
-        p
-    }
-
-    /// Recomputes the powers from `w` (the buffers keep their size).
-    pub(crate) fn update(&mut self, w: ArrayView2<'_, T>) {
-        if self.w3.is_empty() {
-            if !self.w2.is_empty() {
-                Zip::from(&mut self.w2).and(&w).for_each(|p, &x| *p = x * x);
+        fn row<T>(m: &mut Array2<T>, i: usize, n: usize) -> &mut [T] {
+            match m.as_slice_mut() {
+                Some(s) if !s.is_empty() => &mut s[i * n..(i + 1) * n],
+                _ => &mut [],
             }
-        } else {
-            Zip::from(&mut self.w2)
-                .and(&mut self.w3)
-                .and(&w)
-                .for_each(|p2, p3, &x| {
-                    *p2 = x * x;
-                    *p3 = x * x * x;
-                });
         }
+        for (i, x) in w.rows().into_iter().enumerate() {
+            let x = x.as_standard_layout();
+            let x = x.as_slice().expect("a standard-layout row");
+            kernels::powers_row(x, row(&mut p.w2, i, nh), row(&mut p.w3, i, nh));
+        }
+        p
     }
 }
 
@@ -282,45 +275,43 @@ pub(crate) fn gamma_into<T: Float>(
     });
 }
 
-/// The three sums behind the EMF gradient (emf-math §4), scaled by `scale`:
-/// `g1 (+)= scale·β·m_vᵀm_h`, `g2 ← scale·β²·q_vᵀq_h`, `g3 ← scale·2β³·r_vᵀr_h`. The caller
-/// combines them as g1 + W⊙g2 + W²⊙g3, fused with its own pass over W.
-pub(crate) fn gradient_terms<T: Float>(
+/// The three outer-product sums behind the EMF gradient (emf-math §4), each scaled by
+/// `scale`: `g1 = scale·β·m_vᵀm_h`, `g2 = scale·β²·q_vᵀq_h`, `g3 = scale·2β³·r_vᵀr_h`
+/// (`None` above the order). Writes the variances q, r of both layers into `s`, which the
+/// factors then borrow. The caller combines the sums as g1 + W⊙g2 + W²⊙g3.
+pub(crate) fn gradient_factors<'a, T: Float>(
     rbm: &Rbm<T>,
     order: EmfOrder,
-    m_v: ArrayView2<'_, T>,
-    m_h: ArrayView2<'_, T>,
-    s: &mut Scratch<T>,
+    m_v: ArrayView2<'a, T>,
+    m_h: ArrayView2<'a, T>,
+    s: &'a mut Scratch<T>,
     scale: T,
-    accumulate_g1: bool,
-    g: [ArrayViewMut2<'_, T>; 3],
-) {
+) -> [Option<linalg::Outer<'a, T>>; 3] {
     let beta = rbm.beta;
-    let n = m_v.nrows();
-    let rows = ndarray::s![..n, ..];
-    let [g1, g2, g3] = g;
-    linalg::gemm(g1, accumulate_g1, m_v.t(), m_h, scale * beta);
+    let rows = ndarray::s![..m_v.nrows(), ..];
     variances(m_v, &mut s.sv, order);
     variances(m_h, &mut s.sh, order);
-    if order != EmfOrder::First {
-        linalg::gemm(
-            g2,
-            false,
-            s.sv[0].slice(rows).t(),
-            s.sh[0].slice(rows),
-            scale * beta * beta,
-        );
-    }
-    if order == EmfOrder::Third {
-        let two = T::of(2.0);
-        linalg::gemm(
-            g3,
-            false,
-            s.sv[1].slice(rows).t(),
-            s.sh[1].slice(rows),
-            scale * two * beta * beta * beta,
-        );
-    }
+    let s: &'a Scratch<T> = s;
+    let outer = |k: usize, used: bool, scale: T| {
+        used.then(|| linalg::Outer {
+            left: s.sv[k].slice(rows),
+            right: s.sh[k].slice(rows),
+            scale,
+        })
+    };
+    [
+        Some(linalg::Outer {
+            left: m_v,
+            right: m_h,
+            scale: scale * beta,
+        }),
+        outer(0, order != EmfOrder::First, scale * beta * beta),
+        outer(
+            1,
+            order == EmfOrder::Third,
+            scale * T::of(2.0) * beta * beta * beta,
+        ),
+    ]
 }
 
 /// The outcome of iterating the fixed-point equations.
@@ -474,29 +465,25 @@ pub fn log_z_gradient<T: Float>(
         Array2::zeros((nv, nh)),
     ];
     let scale = T::one() / T::of(m_v.nrows() as f64);
-    let [g1, g2, g3] = &mut g;
-    gradient_terms(
-        rbm,
-        order,
-        m_v,
-        m_h,
-        &mut s,
-        scale,
-        false,
-        [g1.view_mut(), g2.view_mut(), g3.view_mut()],
-    );
+    let factors = gradient_factors(rbm, order, m_v, m_h, &mut s, scale);
+    for (g, f) in g.iter_mut().zip(&factors) {
+        if let Some(f) = f {
+            f.write(g.view_mut(), false);
+        }
+    }
+    let [g1, g2, g3] = &g;
     let pw = Powers::new(rbm.w.view(), order);
     let mut out = g1.clone();
     if order != EmfOrder::First {
         Zip::from(&mut out)
             .and(&rbm.w)
-            .and(&*g2)
+            .and(g2)
             .for_each(|o, &w, &t| *o += w * t);
     }
     if order == EmfOrder::Third {
         Zip::from(&mut out)
             .and(&pw.w2)
-            .and(&*g3)
+            .and(g3)
             .for_each(|o, &w2, &t| *o += w2 * t);
     }
     Ok(out)

@@ -431,3 +431,76 @@ fn weight_decay_shrinks_weights_and_l1_zeroes_more_of_them() {
         small(&none)
     );
 }
+
+/// One full-batch EMF update equals the gradient formula (emf-math §1, §4) computed through
+/// the public estimators: ΔW = lr·(β/n·VᵀP(h|V) − ∂log Z_EMF/∂W − λW) at the magnetisations
+/// reached by the same sweeps from the data, Δa = lr·β·(mean V − mean m_v), Δb likewise.
+/// 40 visible units put W's rows in three blocks of the fused gradient-and-update pass; every
+/// order exercises a different set of gradient sums.
+#[test]
+fn one_update_equals_the_emf_gradient_formula() {
+    use onsager::meanfield;
+    let (n, nv, nh, lr, lambda, sweeps) = (12, 40, 7, 0.3, 0.01, 2);
+    let data = Array2::from_shape_fn((n, nv), |(i, j)| ((i * 7 + j * 3) % 5 < 2) as u8 as f64);
+    for order in [EmfOrder::First, EmfOrder::Second, EmfOrder::Third] {
+        let params = |epochs| {
+            TrainParams::builder()
+                .n_hidden(nh)
+                .method(Method::Emf {
+                    order,
+                    iterations: sweeps,
+                    damping: 0.5,
+                    persistence: Persistence::DataInit,
+                })
+                .learning_rate(lr)
+                .batch_size(n)
+                .momentum(0.9)
+                .decay(Decay::L2 { lambda })
+                .init_std(0.5)
+                .shuffle(false)
+                .epochs(epochs)
+                .build()
+                .unwrap()
+        };
+        let mut before = Trainer::<f64>::new(params(0), nv).unwrap();
+        before.fit(data.view(), &mut ()).unwrap();
+        let rbm = before.model().clone();
+        let mut after = Trainer::<f64>::new(params(1), nv).unwrap();
+        after.fit(data.view(), &mut ()).unwrap();
+
+        let hp = rbm.hidden_probs(data.view()).unwrap();
+        let fp =
+            meanfield::fixed_point(&rbm, order, data.view(), hp.view(), 0.5, sweeps, 0.0).unwrap();
+        assert_eq!(fp.iterations, sweeps);
+        let dlogz = meanfield::log_z_gradient(&rbm, order, fp.m_v.view(), fp.m_h.view()).unwrap();
+        let w = rbm.weights();
+        let want_w = &w + &((data.t().dot(&hp) / n as f64 - &dlogz - &w * lambda) * lr);
+        let mean = |x: &Array2<f64>| x.mean_axis(ndarray::Axis(0)).unwrap();
+        let want_a = &rbm.visible_bias() + &((mean(&data) - mean(&fp.m_v)) * lr);
+        let want_b = &rbm.hidden_bias() + &((mean(&hp) - mean(&fp.m_h)) * lr);
+        let got = after.model();
+        let err = |x: ndarray::ArrayView2<f64>, y: &Array2<f64>| {
+            (&x - y).iter().fold(0f64, |e, d| e.max(d.abs()))
+        };
+        assert!(err(got.weights(), &want_w) < 1e-12, "{order:?}: W");
+        assert!(
+            err(
+                got.visible_bias().insert_axis(ndarray::Axis(0)),
+                &want_a.insert_axis(ndarray::Axis(0))
+            ) < 1e-12,
+            "{order:?}: a"
+        );
+        assert!(
+            err(
+                got.hidden_bias().insert_axis(ndarray::Axis(0)),
+                &want_b.insert_axis(ndarray::Axis(0))
+            ) < 1e-12,
+            "{order:?}: b"
+        );
+        // The update moved W by more than the tolerance, so the comparison has teeth.
+        assert!(
+            err(got.weights(), &w.to_owned()) > 1e-3,
+            "{order:?}: W barely moved"
+        );
+    }
+}

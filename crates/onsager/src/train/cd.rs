@@ -2,10 +2,10 @@
 
 use ndarray::{s, ArrayViewMut2};
 
-use super::{add_column_sums, Workspace};
+use super::Workspace;
 use crate::model::sample_from;
 use crate::rng::StreamRng;
-use crate::{linalg, Float, Rbm};
+use crate::{Float, Rbm};
 
 /// Runs k block-Gibbs steps from binary hidden states `h`: v ~ P(v|h), then h ~ P(h|v), and
 /// at the last step P(h|v) instead of a sample. Leaves the binary v_k in `v` and P(h | v_k) in
@@ -27,23 +27,8 @@ pub(super) fn run_chains<T: Float>(
     }
 }
 
-/// Subtracts the model statistics of `c` chain rows from the gradient:
-/// g_W −= (β/c)·VᵀH, g_a −= β·mean(V), g_b −= β·mean(H).
-pub(super) fn subtract_chain_stats<T: Float>(
-    rbm: &Rbm<T>,
-    g: ArrayViewMut2<'_, T>,
-    ws_ga: ndarray::ArrayViewMut1<'_, T>,
-    ws_gb: ndarray::ArrayViewMut1<'_, T>,
-    v: ndarray::ArrayView2<'_, T>,
-    h: ndarray::ArrayView2<'_, T>,
-) {
-    let scale = -rbm.beta / T::of(v.nrows() as f64);
-    linalg::gemm(g, true, v.t(), h, scale);
-    add_column_sums(ws_ga, v, scale);
-    add_column_sums(ws_gb, h, scale);
-}
-
 /// CD-k negative phase for the first `b` rows of the workspace batch; chain i uses `rngs[i]`.
+/// Leaves v_k and P(h | v_k) in the first `b` rows of `neg_v` and `neg_h`.
 pub(super) fn negative_phase<T: Float>(
     rbm: &Rbm<T>,
     k: usize,
@@ -59,13 +44,5 @@ pub(super) fn negative_phase<T: Float>(
         ws.neg_v.slice_mut(rows),
         ws.neg_h.slice_mut(rows),
         rngs,
-    );
-    subtract_chain_stats(
-        rbm,
-        ws.g[0].view_mut(),
-        ws.ga.view_mut(),
-        ws.gb.view_mut(),
-        ws.neg_v.slice(rows),
-        ws.neg_h.slice(rows),
     );
 }

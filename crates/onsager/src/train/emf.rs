@@ -3,8 +3,8 @@
 
 use ndarray::{s, Array2};
 
-use super::{add_column_sums, Workspace};
-use crate::meanfield::{gradient_terms, sweep};
+use super::Workspace;
+use crate::meanfield::sweep;
 use crate::{EmfOrder, Float, Rbm};
 
 /// The settings of one EMF negative phase.
@@ -15,9 +15,9 @@ pub(super) struct Step<T> {
 }
 
 /// EMF negative phase. With `chains` (persistent EMF) the carried magnetisations are iterated;
-/// otherwise m_v starts at the first `b` batch rows and m_h at P(h | batch). Subtracts
-/// β m_vᵀm_h/c from g₀ and writes −β² q_vᵀq_h/c and −2β³ r_vᵀr_h/c into g₁ and g₂, which the
-/// fused update multiplies by W and W² (emf-math §4). Returns the last sweep's max |Δm|.
+/// otherwise m_v starts at the first `b` batch rows and m_h at P(h | batch), in the first `b`
+/// rows of `neg_v` and `neg_h`. The trainer then takes the gradient at the magnetisations
+/// (`meanfield::gradient_factors`, emf-math §4). Returns the last sweep's max |Δm|.
 pub(super) fn negative_phase<T: Float>(
     rbm: &Rbm<T>,
     step: &Step<T>,
@@ -48,19 +48,5 @@ pub(super) fn negative_phase<T: Float>(
             scratch,
         );
     }
-    let scale = -T::one() / T::of(m_v.nrows() as f64);
-    let [g0, g1, g2] = &mut ws.g;
-    gradient_terms(
-        rbm,
-        step.order,
-        m_v.view(),
-        m_h.view(),
-        scratch,
-        scale,
-        true,
-        [g0.view_mut(), g1.view_mut(), g2.view_mut()],
-    );
-    add_column_sums(ws.ga.view_mut(), m_v.view(), scale * rbm.beta);
-    add_column_sums(ws.gb.view_mut(), m_h.view(), scale * rbm.beta);
     residual
 }

@@ -11,19 +11,21 @@
 mod cd;
 mod emf;
 mod pcd;
+mod update;
 
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1};
+use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
 use rayon::prelude::*;
 
 use crate::kernels;
-use crate::meanfield::{Powers, Scratch};
+use crate::meanfield::{self, Powers, Scratch};
 use crate::monitor::{BatchProgress, EpochReport, Monitor};
 use crate::rng::{self, Domain, StreamRng};
 use crate::{
-    check, linalg, par, Decay, Error, Float, Method, Persistence, Rbm, Result, TrainParams,
+    check, linalg, par, Decay, EmfOrder, Error, Float, Method, Persistence, Rbm, Result,
+    TrainParams,
 };
 
 /// What a call to [`Trainer::fit`] did.
@@ -108,20 +110,22 @@ impl<T: Float> Workspace<T> {
             Method::Pcd { chains, .. } => (0, chains),
             Method::Emf { .. } => (bs, bs),
         };
-        let (powers, scratch, gsize) = match params.method {
+        let (powers, scratch, g1, g2) = match params.method {
             Method::Emf { order, .. } => (
                 Some(Powers::new(w, order)),
                 Some(Scratch::new(bs, nv, nh)),
-                (nv, nh),
+                order != EmfOrder::First,
+                order == EmfOrder::Third,
             ),
-            _ => (None, None, (0, 0)),
+            _ => (None, None, false, false),
         };
+        let g = |used: bool| if used { z(nv, nh) } else { z(0, 0) };
         Self {
             batch: z(bs, nv),
             hp: z(bs, nh),
             neg_v: z(neg_v_rows, nv),
             neg_h: z(neg_h_rows, nh),
-            g: [z(nv, nh), Array2::zeros(gsize), Array2::zeros(gsize)],
+            g: [z(nv, nh), g(g1), g(g2)],
             ga: Array1::zeros(nv),
             gb: Array1::zeros(nh),
             powers,
@@ -144,6 +148,11 @@ fn add_column_sums<T: Float>(mut acc: ArrayViewMut1<'_, T>, x: ArrayView2<'_, T>
             }
         }
     });
+}
+
+/// An empty stand-in for a buffer a method does not use.
+fn unused<'a, T>() -> ArrayViewMut2<'a, T> {
+    ArrayViewMut2::from_shape((0, 0), &mut []).expect("the empty shape fits the empty slice")
 }
 
 /// Which rows of the data a mini-batch takes.
@@ -242,7 +251,6 @@ impl<T: Float> Core<T> {
             Rows::Indexed(idx) => idx.len(),
             Rows::All => data.nrows(),
         };
-        let beta = self.rbm.beta;
         let rows = s![..b, ..];
         let ws = &mut self.ws;
         match rows_of {
@@ -255,23 +263,20 @@ impl<T: Float> Core<T> {
             }),
             Rows::All => ws.batch.slice_mut(rows).assign(&data),
         }
-        // Positive phase.
-        let (batch, mut hp) = (ws.batch.slice(rows), ws.hp.slice_mut(rows));
-        self.rbm.hidden_probs_into(batch, hp.view_mut());
-        let scale = beta / T::of(b as f64);
-        linalg::gemm(ws.g[0].view_mut(), false, batch.t(), hp.view(), scale);
-        ws.ga.fill(T::zero());
-        ws.gb.fill(T::zero());
-        add_column_sums(ws.ga.view_mut(), batch, scale);
-        add_column_sums(ws.gb.view_mut(), hp.view(), scale);
-        // Negative phase.
+        // Positive phase: H = P(h | V).
+        self.rbm
+            .hidden_probs_into(ws.batch.slice(rows), ws.hp.slice_mut(rows));
+        // Negative phase: leaves its rows where `negative_rows` finds them.
+        let persistent = self.persistent_now(self.state.epoch);
+        if persistent {
+            self.ensure_chains(data);
+        }
         let residual = match self.params.method {
             Method::Cd { k } => {
-                cd::negative_phase(&self.rbm, k, ws, &mut self.state.cd_rngs, b);
+                cd::negative_phase(&self.rbm, k, &mut self.ws, &mut self.state.cd_rngs, b);
                 None
             }
             Method::Pcd { k, .. } => {
-                self.ensure_chains(data);
                 let Some(Chains::Gibbs { v, rngs }) = &mut self.state.chains else {
                     unreachable!("PCD chains are Gibbs chains")
                 };
@@ -284,10 +289,6 @@ impl<T: Float> Core<T> {
                 damping,
                 ..
             } => {
-                let persistent = self.persistent_now(self.state.epoch);
-                if persistent {
-                    self.ensure_chains(data);
-                }
                 let chains = match &mut self.state.chains {
                     Some(Chains::Magnetisations { m_v, m_h }) if persistent => Some((m_v, m_h)),
                     _ => None,
@@ -306,46 +307,95 @@ impl<T: Float> Core<T> {
                 ))
             }
         };
-        self.apply_update(lr);
+        self.apply_update(b, persistent, lr);
         residual
     }
 
-    /// The fused update: g = g₀ + W⊙g₁ + W²⊙g₂ − decay; v ← μv + lr·g; W ← W + v; then
-    /// the biases (plain SGD) and the cached powers of W.
-    fn apply_update(&mut self, lr: T) {
-        let mu = T::of(self.params.momentum);
-        let (decay_l1, decay_l2) = match self.params.decay {
+    /// The gradient (emf-math §1, §4) and the update, from the positive rows of the batch and
+    /// the negative rows the method left: bias gradients by column sums, then W's gradient
+    /// terms and the fused step g = g₀ + W⊙g₁ + W²⊙g₂ − decay; v ← μv + lr·g; W ← W + v
+    /// ([`update::apply`]), then the biases (plain SGD).
+    fn apply_update(&mut self, b: usize, persistent: bool, lr: T) {
+        let Self {
+            params,
+            rbm,
+            state,
+            ws,
+        } = self;
+        let beta = rbm.beta;
+        let rows = s![..b, ..];
+        let (batch, hp) = (ws.batch.slice(rows), ws.hp.slice(rows));
+        let (neg_v, neg_h) = match &state.chains {
+            Some(Chains::Gibbs { v, .. }) => (v.view(), ws.neg_h.view()),
+            Some(Chains::Magnetisations { m_v, m_h }) if persistent => (m_v.view(), m_h.view()),
+            _ => (ws.neg_v.slice(rows), ws.neg_h.slice(rows)),
+        };
+        let pos = beta / T::of(b as f64);
+        let neg = -T::one() / T::of(neg_v.nrows() as f64);
+        ws.ga.fill(T::zero());
+        ws.gb.fill(T::zero());
+        add_column_sums(ws.ga.view_mut(), batch, pos);
+        add_column_sums(ws.gb.view_mut(), hp, pos);
+        add_column_sums(ws.ga.view_mut(), neg_v, neg * beta);
+        add_column_sums(ws.gb.view_mut(), neg_h, neg * beta);
+        let factors = match params.method {
+            Method::Emf { order, .. } => {
+                let scratch = ws.scratch.as_mut().expect("EMF workspace has scratch");
+                meanfield::gradient_factors(rbm, order, neg_v, neg_h, scratch, neg)
+            }
+            _ => [
+                Some(linalg::Outer {
+                    left: neg_v,
+                    right: neg_h,
+                    scale: neg * beta,
+                }),
+                None,
+                None,
+            ],
+        };
+        let positive = update::Term {
+            slot: 0,
+            outer: linalg::Outer {
+                left: batch,
+                right: hp,
+                scale: pos,
+            },
+        };
+        let [f0, f1, f2] = factors;
+        let mut terms = [positive; 4];
+        let mut n_terms = 1;
+        for (slot, f) in [(0, f0), (1, f1), (2, f2)] {
+            if let Some(outer) = f {
+                terms[n_terms] = update::Term { slot, outer };
+                n_terms += 1;
+            }
+        }
+        let (decay_l1, decay_l2) = match params.decay {
             Decay::None => (T::zero(), T::zero()),
             Decay::L1 { lambda } => (T::of(lambda), T::zero()),
             Decay::L2 { lambda } => (T::zero(), T::of(lambda)),
         };
-        let ws = &mut self.ws;
         let step = kernels::Step {
             lr,
-            momentum: mu,
+            momentum: T::of(params.momentum),
             l1: decay_l1,
             l2: decay_l2,
         };
-        let [g0, g1, g2] = &ws.g;
-        par::rows_pair(
-            self.rbm.w.view_mut(),
-            self.state.velocity.view_mut(),
-            |i, wrow, vrow| {
-                kernels::sgd_row(
-                    wrow,
-                    vrow,
-                    par::row_slice(g0, i),
-                    par::row_slice(g1, i),
-                    par::row_slice(g2, i),
-                    step,
-                )
-            },
+        let [g0, g1, g2] = &mut ws.g;
+        let powers = match &mut ws.powers {
+            Some(p) => [p.w2.view_mut(), p.w3.view_mut()],
+            None => [unused(), unused()],
+        };
+        update::apply(
+            rbm.w.view_mut(),
+            state.velocity.view_mut(),
+            [g0.view_mut(), g1.view_mut(), g2.view_mut()],
+            powers,
+            &terms[..n_terms],
+            step,
         );
-        self.rbm.a.zip_mut_with(&ws.ga, |a, &g| *a += lr * g);
-        self.rbm.b.zip_mut_with(&ws.gb, |b, &g| *b += lr * g);
-        if let Some(p) = &mut ws.powers {
-            p.update(self.rbm.w.view());
-        }
+        rbm.a.zip_mut_with(&ws.ga, |a, &g| *a += lr * g);
+        rbm.b.zip_mut_with(&ws.gb, |b, &g| *b += lr * g);
     }
 
     /// The epoch loop of [`Trainer::fit`], run inside the trainer's pool.

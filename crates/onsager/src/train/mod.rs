@@ -16,8 +16,7 @@ mod update;
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use ndarray::{s, Array1, Array2, ArrayView2, ArrayViewMut1, ArrayViewMut2};
-use rayon::prelude::*;
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
 use crate::kernels;
 use crate::meanfield::{self, Powers, Scratch};
@@ -94,8 +93,6 @@ struct Workspace<T: Float> {
     neg_h: Array2<T>,
     /// g[0]: the W-gradient being built; g[1], g[2]: EMF order-2 and order-3 sums.
     g: [Array2<T>; 3],
-    ga: Array1<T>,
-    gb: Array1<T>,
     /// EMF: cached W², W³ and fixed-point scratch.
     powers: Option<Powers<T>>,
     scratch: Option<Scratch<T>>,
@@ -126,28 +123,10 @@ impl<T: Float> Workspace<T> {
             neg_v: z(neg_v_rows, nv),
             neg_h: z(neg_h_rows, nh),
             g: [z(nv, nh), g(g1), g(g2)],
-            ga: Array1::zeros(nv),
-            gb: Array1::zeros(nh),
             powers,
             scratch,
         }
     }
-}
-
-/// `acc[j] += scale · Σ_i x[i, j]`, summing rows in order (deterministic); column blocks in
-/// parallel.
-fn add_column_sums<T: Float>(mut acc: ArrayViewMut1<'_, T>, x: ArrayView2<'_, T>, scale: T) {
-    const BLOCK: usize = 64;
-    let acc = acc.as_slice_mut().expect("contiguous gradient buffer");
-    acc.par_chunks_mut(BLOCK).enumerate().for_each(|(c, acc)| {
-        let cols = c * BLOCK..c * BLOCK + acc.len();
-        for row in x.rows() {
-            let row = &row.to_slice().expect("rows of standard-layout buffers")[cols.clone()];
-            for (a, &v) in acc.iter_mut().zip(row) {
-                *a += scale * v;
-            }
-        }
-    });
 }
 
 /// An empty stand-in for a buffer a method does not use.
@@ -312,9 +291,9 @@ impl<T: Float> Core<T> {
     }
 
     /// The gradient (emf-math §1, §4) and the update, from the positive rows of the batch and
-    /// the negative rows the method left: bias gradients by column sums, then W's gradient
-    /// terms and the fused step g = g₀ + W⊙g₁ + W²⊙g₂ − decay; v ← μv + lr·g; W ← W + v
-    /// ([`update::apply`]), then the biases (plain SGD).
+    /// the negative rows the method left, in one pass ([`update::apply`]): W's gradient terms
+    /// and the fused step g = g₀ + W⊙g₁ + W²⊙g₂ − decay; v ← μv + lr·g; W ← W + v; the biases
+    /// by plain SGD on their column sums.
     fn apply_update(&mut self, b: usize, persistent: bool, lr: T) {
         let Self {
             params,
@@ -332,12 +311,6 @@ impl<T: Float> Core<T> {
         };
         let pos = beta / T::of(b as f64);
         let neg = -T::one() / T::of(neg_v.nrows() as f64);
-        ws.ga.fill(T::zero());
-        ws.gb.fill(T::zero());
-        add_column_sums(ws.ga.view_mut(), batch, pos);
-        add_column_sums(ws.gb.view_mut(), hp, pos);
-        add_column_sums(ws.ga.view_mut(), neg_v, neg * beta);
-        add_column_sums(ws.gb.view_mut(), neg_h, neg * beta);
         let factors = match params.method {
             Method::Emf { order, .. } => {
                 let scratch = ws.scratch.as_mut().expect("EMF workspace has scratch");
@@ -386,16 +359,20 @@ impl<T: Float> Core<T> {
             Some(p) => [p.w2.view_mut(), p.w3.view_mut()],
             None => [unused(), unused()],
         };
-        update::apply(
-            rbm.w.view_mut(),
-            state.velocity.view_mut(),
-            [g0.view_mut(), g1.view_mut(), g2.view_mut()],
+        let targets = update::Targets {
+            w: rbm.w.view_mut(),
+            a: rbm.a.view_mut(),
+            b: rbm.b.view_mut(),
+            velocity: state.velocity.view_mut(),
+            g: [g0.view_mut(), g1.view_mut(), g2.view_mut()],
             powers,
-            &terms[..n_terms],
-            step,
-        );
-        rbm.a.zip_mut_with(&ws.ga, |a, &g| *a += lr * g);
-        rbm.b.zip_mut_with(&ws.gb, |b, &g| *b += lr * g);
+        };
+        let gradient = update::Gradient {
+            terms: &terms[..n_terms],
+            visible: [(batch, pos), (neg_v, neg * beta)],
+            hidden: [(hp, pos), (neg_h, neg * beta)],
+        };
+        update::apply(targets, &gradient, step);
     }
 
     /// The epoch loop of [`Trainer::fit`], run inside the trainer's pool.

@@ -1,13 +1,15 @@
-//! The W-gradient and the weight update in one parallel pass over row blocks of W.
+//! The gradient and the update of every parameter in one parallel pass over row blocks of W.
 //!
 //! Each block of rows computes its slice of every gradient sum (the positive and negative
 //! statistics, and EMF's W⊙ and W²⊙ sums: sequential products over the block's rows), then
 //! updates its rows of W, the momentum buffer and the cached powers of W while the gradient
-//! block is still in cache. One hand-off per mini-batch instead of one per product and pass,
-//! and the gradient is never read back from memory. Blocks are fixed by the shapes, never by
-//! the thread count, so results are the same bits with any number of threads.
+//! block is still in cache; it also takes the column sums behind the bias gradients for its
+//! visible units and for its share of the hidden units, and updates those biases. One
+//! hand-off per mini-batch instead of one per product and pass, and the gradient is never read
+//! back from memory. Blocks are fixed by the shapes, never by the thread count, so results are
+//! the same bits with any number of threads.
 
-use ndarray::{ArrayViewMut2, Axis};
+use ndarray::{ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
 use crate::kernels::{self, Step};
 use crate::linalg::Outer;
@@ -24,6 +26,50 @@ pub(super) struct Term<'a, T> {
     /// 0: the plain gradient; 1: the sum multiplied by W; 2: the sum multiplied by W².
     pub slot: usize,
     pub outer: Outer<'a, T>,
+}
+
+/// The inputs of one gradient (emf-math §1, §4).
+pub(super) struct Gradient<'t, 'a, T> {
+    /// W's gradient sums.
+    pub terms: &'t [Term<'a, T>],
+    /// Two row sets (visible units) and their scales: the visible bias's gradient is
+    /// Σ_k scale_k·Σ_i x_k\[i, j\].
+    pub visible: [(ArrayView2<'a, T>, T); 2],
+    /// Likewise for the hidden bias.
+    pub hidden: [(ArrayView2<'a, T>, T); 2],
+}
+
+/// What one update writes: the parameters, the momentum buffer, and scratch.
+pub(super) struct Targets<'a, T> {
+    pub w: ArrayViewMut2<'a, T>,
+    pub a: ArrayViewMut1<'a, T>,
+    pub b: ArrayViewMut1<'a, T>,
+    pub velocity: ArrayViewMut2<'a, T>,
+    /// Gradient sums g₀, g₁, g₂ (g₁, g₂ 0 × 0 when unused; a used one must get a term).
+    pub g: [ArrayViewMut2<'a, T>; 3],
+    /// Cached W², W³ (0 × 0 when unused).
+    pub powers: [ArrayViewMut2<'a, T>; 2],
+}
+
+/// Updates `bias` (the units `first..first + bias.len()`) from the column sums of `sums`,
+/// rows in order, 64 columns at a time in a stack buffer.
+fn bias_step<T: Float>(bias: &mut [T], first: usize, sums: &[(ArrayView2<'_, T>, T); 2], lr: T) {
+    const C: usize = 64;
+    for (c, bias) in bias.chunks_mut(C).enumerate() {
+        let cols = first + c * C..first + c * C + bias.len();
+        let mut acc = [T::zero(); C];
+        for (x, scale) in sums {
+            for row in x.rows() {
+                let row = &row.to_slice().expect("rows of standard-layout buffers")[cols.clone()];
+                for (a, &v) in acc.iter_mut().zip(row) {
+                    *a += *scale * v;
+                }
+            }
+        }
+        for (b, a) in bias.iter_mut().zip(acc) {
+            *b += lr * a;
+        }
+    }
 }
 
 /// Splits off the first `at` rows; an empty (unused) buffer stays empty on both sides.
@@ -44,9 +90,14 @@ fn row<'b, T>(m: &'b mut ArrayViewMut2<'_, T>, i: usize) -> &'b mut [T] {
     &mut all[i * c..(i + 1) * c]
 }
 
-/// The same rows of every buffer the update touches.
+/// The same rows of every buffer the update touches, and a share of the hidden units.
 struct Block<'a, T> {
     first_row: usize,
+    /// Visible bias of these rows.
+    a: ArrayViewMut1<'a, T>,
+    /// This block's share of the hidden bias, starting at unit `first_hidden`.
+    b: ArrayViewMut1<'a, T>,
+    first_hidden: usize,
     w: ArrayViewMut2<'a, T>,
     velocity: ArrayViewMut2<'a, T>,
     /// Gradient sums g₀, g₁, g₂ (g₁, g₂ empty when unused).
@@ -56,7 +107,11 @@ struct Block<'a, T> {
 }
 
 impl<'a, T: Float> Block<'a, T> {
-    fn split(self, at: usize) -> (Self, Self) {
+    /// Splits off the first `at` rows and the first `hidden_at` hidden units.
+    fn split(self, at: usize, hidden_at: usize) -> (Self, Self) {
+        let (a1, a2) = self.a.split_at(Axis(0), at);
+        let hidden_at = hidden_at.min(self.b.len());
+        let (b1, b2) = self.b.split_at(Axis(0), hidden_at);
         let (w1, w2) = cut(self.w, at);
         let (v1, v2) = cut(self.velocity, at);
         let [g0, g1, g2] = self.g;
@@ -66,6 +121,9 @@ impl<'a, T: Float> Block<'a, T> {
         (
             Self {
                 first_row: self.first_row,
+                a: a1,
+                b: b1,
+                first_hidden: self.first_hidden,
                 w: w1,
                 velocity: v1,
                 g: [g01, g11, g21],
@@ -73,6 +131,9 @@ impl<'a, T: Float> Block<'a, T> {
             },
             Self {
                 first_row: self.first_row + at,
+                a: a2,
+                b: b2,
+                first_hidden: self.first_hidden + hidden_at,
                 w: w2,
                 velocity: v2,
                 g: [g02, g12, g22],
@@ -81,25 +142,27 @@ impl<'a, T: Float> Block<'a, T> {
         )
     }
 
-    /// Splits into `blocks` blocks of `width` rows (the last one shorter) and runs them with
-    /// recursive `rayon::join`.
-    fn run(self, blocks: usize, width: usize, terms: &[Term<'_, T>], step: Step<T>) {
+    /// Splits into `blocks` blocks of `shape.width` rows and `shape.hidden_width` hidden units
+    /// (the last ones shorter) and runs them with recursive `rayon::join`.
+    fn run(self, blocks: usize, shape: &Shape<'_, '_, '_, T>) {
         if blocks <= 1 {
-            return self.leaf(terms, step);
+            return self.leaf(shape);
         }
         let left = blocks / 2;
-        let (a, b) = self.split(left * width);
-        rayon::join(
-            || a.run(left, width, terms, step),
-            || b.run(blocks - left, width, terms, step),
-        );
+        let (a, b) = self.split(left * shape.width, left * shape.hidden_width);
+        rayon::join(|| a.run(left, shape), || b.run(blocks - left, shape));
     }
 
-    fn leaf(mut self, terms: &[Term<'_, T>], step: Step<T>) {
+    fn leaf(mut self, shape: &Shape<'_, '_, '_, T>) {
+        let (grad, step) = (shape.gradient, shape.step);
+        let a = self.a.as_slice_mut().expect("contiguous bias");
+        bias_step(a, self.first_row, &grad.visible, step.lr);
+        let b = self.b.as_slice_mut().expect("contiguous bias");
+        bias_step(b, self.first_hidden, &grad.hidden, step.lr);
         let rows = self.first_row..self.first_row + self.w.nrows();
         for (slot, g) in self.g.iter_mut().enumerate() {
             let mut accumulate = false;
-            for t in terms.iter().filter(|t| t.slot == slot) {
+            for t in grad.terms.iter().filter(|t| t.slot == slot) {
                 t.outer.write_rows(g.view_mut(), accumulate, rows.clone());
                 accumulate = true;
             }
@@ -121,25 +184,35 @@ impl<'a, T: Float> Block<'a, T> {
     }
 }
 
-/// Builds the gradient from `terms` and applies one update (kernels::sgd_row) to `w` and
-/// `velocity`, refreshing the cached powers of W. `g[k]` and `powers[k]` may be empty
-/// (0 × 0) when unused; a used `g[k]` must receive at least one term.
-pub(super) fn apply<T: Float>(
-    w: ArrayViewMut2<'_, T>,
-    velocity: ArrayViewMut2<'_, T>,
-    g: [ArrayViewMut2<'_, T>; 3],
-    powers: [ArrayViewMut2<'_, T>; 2],
-    terms: &[Term<'_, T>],
+/// What every block shares: the split, the gradient's inputs and the step.
+struct Shape<'g, 't, 'a, T> {
+    width: usize,
+    hidden_width: usize,
+    gradient: &'g Gradient<'t, 'a, T>,
     step: Step<T>,
-) {
-    let nv = w.nrows();
+}
+
+/// Builds the gradient and applies one step: W and its momentum by kernels::sgd_row (the
+/// cached powers of W refreshed), the biases by plain SGD at `step.lr`.
+pub(super) fn apply<T: Float>(t: Targets<'_, T>, gradient: &Gradient<'_, '_, T>, step: Step<T>) {
+    let nv = t.w.nrows();
     let width = block_rows(nv);
+    let blocks = nv.div_ceil(width).max(1);
+    let shape = Shape {
+        width,
+        hidden_width: t.b.len().div_ceil(blocks),
+        gradient,
+        step,
+    };
     let block = Block {
         first_row: 0,
-        w,
-        velocity,
-        g,
-        powers,
+        a: t.a,
+        b: t.b,
+        first_hidden: 0,
+        w: t.w,
+        velocity: t.velocity,
+        g: t.g,
+        powers: t.powers,
     };
-    block.run(nv.div_ceil(width).max(1), width, terms, step);
+    block.run(blocks, &shape);
 }

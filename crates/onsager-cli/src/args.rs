@@ -124,7 +124,7 @@ impl DataArgs {
 }
 
 /// The MNIST cache folder, downloading the files on first use.
-fn mnist_dir() -> Result<PathBuf> {
+pub fn mnist_dir() -> Result<PathBuf> {
     let dir = data::mnist_cache_dir();
     let url = std::env::var("ONSAGER_MNIST_URL").unwrap_or_else(|_| data::MNIST_URL.to_string());
     let all_there = data::MNIST_FILES.iter().all(|(n, _)| dir.join(n).exists());

@@ -4,6 +4,7 @@
 mod args;
 mod bench;
 mod commands;
+mod experiment;
 mod pictures;
 mod train;
 
@@ -36,6 +37,8 @@ enum Command {
     Info(commands::InfoArgs),
     /// Time the standard performance case (docs/performance.md).
     Bench(bench::BenchArgs),
+    /// Reproducible experiments with a results folder (docs/results.md).
+    Experiment(experiment::ExperimentArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Show(a) => pictures::show(a).map(|_| ExitCode::SUCCESS),
         Command::Info(a) => commands::info(a).map(|_| ExitCode::SUCCESS),
         Command::Bench(a) => bench::run(a).map(|_| ExitCode::SUCCESS),
+        Command::Experiment(a) => experiment::run(a).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

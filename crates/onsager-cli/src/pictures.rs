@@ -114,6 +114,36 @@ pub fn write_grid(
     shape: (usize, usize),
     scale: Scale,
 ) -> Result<()> {
+    write_png(path, &grid_image(images, shape, scale)?)
+}
+
+/// Labelled panels (e.g. one [`grid_image`] per model) side by side, `per_row` to a row,
+/// each with its label above it; written atomically as PNG.
+pub fn write_panels(path: &Path, panels: &[(String, RgbImage)], per_row: usize) -> Result<()> {
+    let per_row = per_row.max(1);
+    let (pw, ph) = panels.iter().fold((1, 1), |(w, h), (_, p)| {
+        (w.max(p.width()), h.max(p.height()))
+    });
+    let (gap, label_h) = (12u32, 16u32);
+    let cols = panels.len().clamp(1, per_row) as u32;
+    let rows = panels.len().div_ceil(per_row).max(1) as u32;
+    let (width, height) = (cols * (pw + gap) + gap, rows * (ph + label_h + gap) + gap);
+    let mut img = RgbImage::from_pixel(width, height, image::Rgb([255, 255, 255]));
+    for (k, (label, p)) in panels.iter().enumerate() {
+        let (c, r) = ((k % per_row) as u32, (k / per_row) as u32);
+        let (x, y) = (gap + c * (pw + gap), gap + r * (ph + label_h + gap));
+        draw_text(&mut img, x, y, label, 2, [0, 0, 0]);
+        image::imageops::replace(&mut img, p, i64::from(x), i64::from(y + label_h));
+    }
+    write_png(path, &img)
+}
+
+/// The image [`write_grid`] writes.
+pub fn grid_image(
+    images: ArrayView2<'_, f64>,
+    shape: (usize, usize),
+    scale: Scale,
+) -> Result<RgbImage> {
     let (h, w) = shape;
     if h * w != images.ncols() {
         bail!(
@@ -152,7 +182,7 @@ pub fn write_grid(
             img.put_pixel((c0 + p % w) as u32, (r0 + p / w) as u32, image::Rgb(px));
         }
     }
-    write_png(path, &img)
+    Ok(img)
 }
 
 fn write_png(path: &Path, img: &RgbImage) -> Result<()> {
@@ -279,6 +309,112 @@ fn curves(log: &Path, out: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Several curves on one chart (e.g. a log-likelihood per epoch for each method), with a
+/// title, a legend, and the axis ranges written out; written atomically as PNG. Series with
+/// no points are listed in the legend only. The y axis spans the data, limited to `y_limits`
+/// when given (points beyond them are cut off at the border).
+pub fn line_chart(
+    path: &Path,
+    title: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    y_limits: Option<(f64, f64)>,
+) -> Result<()> {
+    let points = series.iter().flat_map(|(_, p)| p.iter());
+    let (mut x0, mut x1, mut lo, mut hi) = (
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for &(x, y) in points {
+        (x0, x1, lo, hi) = (x0.min(x), x1.max(x), lo.min(y), hi.max(y));
+    }
+    if !x0.is_finite() {
+        (x0, x1, lo, hi) = (0.0, 1.0, 0.0, 1.0);
+    }
+    let x1 = x1.max(x0 + 1.0);
+    if let Some((bottom, top)) = y_limits {
+        (lo, hi) = (lo.max(bottom), hi.min(top));
+        if lo >= hi {
+            (lo, hi) = (bottom, top);
+        }
+    }
+    let pad = ((hi - lo) * 0.05).max(1e-9);
+    let (lo, hi) = (lo - pad, hi + pad);
+    let (width, height, legend_w) = (1000u32, 560u32, 260u32);
+    let colours: [[u8; 3]; 10] = [
+        [228, 26, 28],
+        [55, 126, 184],
+        [77, 175, 74],
+        [152, 78, 163],
+        [255, 127, 0],
+        [166, 86, 40],
+        [247, 129, 191],
+        [90, 90, 90],
+        [23, 190, 207],
+        [188, 189, 34],
+    ];
+    let mut rgb = vec![255u8; (width * height * 3) as usize];
+    {
+        use plotters::prelude::*;
+        let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
+        let (area, _) = root.split_horizontally(width - legend_w);
+        let mut chart = ChartBuilder::on(&area)
+            .margin_top(40)
+            .margin_bottom(30)
+            .margin_left(30)
+            .margin_right(10)
+            .build_cartesian_2d(x0..x1, lo..hi)
+            .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+        chart
+            .plotting_area()
+            .draw(&Rectangle::new(
+                [(x0, lo), (x1, hi)],
+                RGBColor(160, 160, 160).stroke_width(1),
+            ))
+            .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+        for ((_, pts), c) in series.iter().zip(colours.iter().cycle()) {
+            let colour = RGBColor(c[0], c[1], c[2]);
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
+                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+        }
+        root.present()
+            .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+    }
+    let mut img = RgbImage::from_raw(width, height, rgb).expect("buffer size");
+    let grey = [90, 90, 90];
+    draw_text(&mut img, 30, 4, title, 3, [0, 0, 0]);
+    draw_text(&mut img, 30, 26, &format!("top {}", short(hi)), 2, grey);
+    draw_text(
+        &mut img,
+        30,
+        height - 22,
+        &format!(
+            "bottom {}   x from {} to {}",
+            short(lo),
+            short(x0),
+            short(x1)
+        ),
+        2,
+        grey,
+    );
+    let lx = width - legend_w + 10;
+    for (k, ((name, _), c)) in series.iter().zip(colours.iter().cycle()).enumerate() {
+        let y = 50 + 24 * k as u32;
+        for dy in 0..10 {
+            for dx in 0..24 {
+                img.put_pixel(lx + dx, y + dy, image::Rgb(*c));
+            }
+        }
+        draw_text(&mut img, lx + 32, y, name, 2, [0, 0, 0]);
+    }
+    write_png(path, &img)
+}
+
 /// A 3 × 5 pixel font: digits, lowercase letters and a little punctuation, enough to label
 /// curves without a font library. Each glyph is five rows of three bits, top row first.
 fn glyph(c: char) -> Option<[u8; 5]> {
@@ -307,6 +443,12 @@ fn glyph(c: char) -> Option<[u8; 5]> {
         '/' => ["001", "001", "010", "100", "100"],
         ':' => ["000", "010", "000", "010", "000"],
         '[' => ["110", "100", "100", "100", "110"],
+        '(' => ["010", "100", "100", "100", "010"],
+        ')' => ["010", "001", "001", "001", "010"],
+        '=' => ["000", "111", "000", "111", "000"],
+        'j' => ["001", "000", "001", "101", "010"],
+        'q' => ["000", "011", "101", "011", "001"],
+        'z' => ["000", "111", "001", "010", "111"],
         ']' => ["011", "001", "001", "001", "011"],
         ' ' => ["000", "000", "000", "000", "000"],
         'a' => ["000", "011", "101", "101", "011"],

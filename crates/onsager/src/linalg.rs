@@ -38,6 +38,13 @@ const MIN_SPLIT_WORK: usize = 1 << 18;
 const MAX_BLOCKS: usize = 16;
 const MIN_BLOCK: usize = 32;
 
+/// Panics unless `dst ← a·b` chains.
+fn check_shapes<T>(dst: &ArrayViewMut2<'_, T>, a: &ArrayView2<'_, T>, b: &ArrayView2<'_, T>) {
+    assert_eq!(dst.nrows(), a.nrows(), "gemm: rows of dst and a");
+    assert_eq!(dst.ncols(), b.ncols(), "gemm: cols of dst and b");
+    assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions");
+}
+
 /// `dst ← alpha·a·b` (or `dst ← dst + alpha·a·b` with `accumulate`), on the current rayon pool.
 ///
 /// # Panics
@@ -49,9 +56,7 @@ pub fn gemm<T: Float>(
     b: ArrayView2<'_, T>,
     alpha: T,
 ) {
-    assert_eq!(dst.nrows(), a.nrows(), "gemm: rows of dst and a");
-    assert_eq!(dst.ncols(), b.ncols(), "gemm: cols of dst and b");
-    assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions");
+    check_shapes(&dst, &a, &b);
     let (m, n, k) = (dst.nrows(), dst.ncols(), a.ncols());
     let split_rows = m >= n;
     let d = m.max(n);
@@ -82,9 +87,7 @@ pub fn gemm_seq<T: Float>(
     b: ArrayView2<'_, T>,
     alpha: T,
 ) {
-    assert_eq!(dst.nrows(), a.nrows(), "gemm: rows of dst and a");
-    assert_eq!(dst.ncols(), b.ncols(), "gemm: cols of dst and b");
-    assert_eq!(a.ncols(), b.nrows(), "gemm: inner dimensions");
+    check_shapes(&dst, &a, &b);
     let accum = if accumulate {
         Accum::Add
     } else {

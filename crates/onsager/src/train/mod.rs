@@ -245,7 +245,7 @@ impl<T: Float> Core<T> {
         // Positive phase: H = P(h | V).
         self.rbm
             .hidden_probs_into(ws.batch.slice(rows), ws.hp.slice_mut(rows));
-        // Negative phase: leaves its rows where `negative_rows` finds them.
+        // Negative phase: leaves its rows where `apply_update` looks for them.
         let persistent = self.persistent_now(self.state.epoch);
         if persistent {
             self.ensure_chains(data);

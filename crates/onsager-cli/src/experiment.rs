@@ -15,7 +15,8 @@ use onsager::estimate::emf::EmfEstimator;
 use onsager::estimate::pseudo;
 use onsager::io::model::{self, ModelFile};
 use onsager::{
-    Decay, EmfOrder, EpochReport, Method, Monitor, Persistence, Rbm, Schedule, TrainParams, Trainer,
+    Decay, EmfOrder, EpochMetrics, EpochReport, Method, Monitor, Persistence, Rbm, Schedule,
+    TrainParams, Trainer,
 };
 use serde_json::{json, Value};
 
@@ -304,25 +305,17 @@ fn load(a: &MnistArgs, st: &Settings) -> Result<Data> {
     })
 }
 
-/// One point of a per-epoch validation curve.
-#[derive(Clone, Debug)]
-struct CurvePoint {
-    epoch: usize,
-    seconds: f64,
-    ais: f64,
-    emf2: f64,
-}
-
 /// Sweep cap of the per-epoch EMF estimate (the test estimate keeps the default 2000).
 const CURVE_EMF_SWEEPS: usize = 300;
 
-/// Records the validation curves after every epoch and prints a line per epoch.
+/// Records the validation curves after every epoch (as the model's history) and prints a line
+/// per epoch.
 struct Curves<'a> {
     label: &'static str,
     valid: ArrayView2<'a, f32>,
     base: &'a BaseModel,
     ais: Ais,
-    points: Vec<CurvePoint>,
+    history: Vec<EpochMetrics>,
 }
 
 impl Monitor<f32> for Curves<'_> {
@@ -344,11 +337,11 @@ impl Monitor<f32> for Curves<'_> {
             "{:17} epoch {:3}/{}  {:6.2} s  validation log-likelihood: AIS {ais:8.2}, EMF-2 {emf2:8.2}",
             self.label, r.epoch, r.epochs, r.seconds
         );
-        self.points.push(CurvePoint {
-            epoch: r.epoch,
-            seconds: r.seconds,
-            ais,
-            emf2,
+        let finite = |x: f64| x.is_finite().then_some(x);
+        self.history.push(EpochMetrics {
+            ais_log_likelihood: finite(ais),
+            emf_log_likelihood: finite(emf2),
+            ..EpochMetrics::from_report(r)
         });
         ControlFlow::Continue(())
     }
@@ -396,7 +389,7 @@ fn evaluate(rbm: &Rbm<f32>, d: &Data, ais: &Ais, base: &BaseModel, seed: u64) ->
 }
 
 /// Test accuracy of a multinomial logistic regression (linfa-logistic: L-BFGS, L2 penalty 1,
-/// intercept, at most 100 iterations) trained on `train` features.
+/// intercept, at most 100 iterations, gradient tolerance 1e-4) trained on `train` features.
 pub fn classify(
     train: &Array2<f32>,
     train_labels: &Array1<usize>,
@@ -411,8 +404,12 @@ pub fn classify(
     };
     let labels16 = |y: &Array1<usize>| ndarray16::Array1::from_vec(y.to_vec());
     let ds = linfa::Dataset::new(to16(train), labels16(train_labels));
+    // linfa's defaults, spelled out so that the protocol does not move with them.
     let model = linfa_logistic::MultiLogisticRegression::default()
+        .alpha(1.0)
+        .with_intercept(true)
         .max_iterations(100)
+        .gradient_tolerance(1e-4)
         .fit(&ds)
         .context("logistic regression")?;
     let predicted = model.predict(&to16(test));
@@ -516,10 +513,10 @@ fn mnist(a: &MnistArgs) -> Result<()> {
             valid: d.valid.view(),
             base: &base,
             ais: curve_ais.clone(),
-            points: Vec::new(),
+            history: Vec::new(),
         };
         trainer.fit(d.train.view(), &mut mon)?;
-        let train_seconds: f64 = mon.points.iter().map(|p| p.seconds).sum();
+        let train_seconds: f64 = mon.history.iter().map(|p| p.seconds).sum();
         let rbm = trainer.model();
         let f = evaluate(rbm, &d, &ais, &base, a.seed)?;
         eprintln!(
@@ -538,7 +535,7 @@ fn mnist(a: &MnistArgs) -> Result<()> {
                 rbm: rbm.clone(),
                 params: Some(trainer.params().clone().into_config()),
                 epochs_completed: trainer.epochs_completed(),
-                history: Vec::new(),
+                history: mon.history.clone(),
                 image_shape: Some((28, 28)),
                 state: None,
                 extra: Default::default(),
@@ -547,26 +544,20 @@ fn mnist(a: &MnistArgs) -> Result<()> {
         let mut m = figures_json(&f);
         m["label"] = json!(which.label());
         m["train_seconds"] = json!(train_seconds);
-        m["validation_curve"] = json!(mon
-            .points
-            .iter()
-            .map(|p| json!({"epoch": p.epoch, "seconds": p.seconds,
-                            "ais_log_likelihood": p.ais, "emf2_log_likelihood": p.emf2}))
-            .collect::<Vec<_>>());
+        m["validation_curve"] = serde_json::to_value(&mon.history)?;
         methods_json.insert(id, m);
-        curves.push((which.label(), mon.points));
+        curves.push((which.label(), mon.history));
     }
 
     // Pictures of the curves, the JSON and the table.
-    let series = |get: fn(&CurvePoint) -> f64| {
+    let series = |get: fn(&EpochMetrics) -> Option<f64>| {
         curves
             .iter()
             .map(|(label, pts)| {
                 (
                     label.to_string(),
                     pts.iter()
-                        .filter(|p| get(p).is_finite())
-                        .map(|p| (p.epoch as f64, get(p)))
+                        .filter_map(|p| get(p).map(|y| (p.epoch as f64, y)))
                         .collect::<Vec<_>>(),
                 )
             })
@@ -586,13 +577,13 @@ fn mnist(a: &MnistArgs) -> Result<()> {
     pictures::line_chart(
         &out.join("log-likelihood-ais.png"),
         "validation log-likelihood (ais, nats) per epoch",
-        &series(|p| p.ais),
+        &series(|p| p.ais_log_likelihood),
         limits,
     )?;
     pictures::line_chart(
         &out.join("log-likelihood-emf2.png"),
         "validation log-likelihood (emf-2, nats) per epoch",
-        &series(|p| p.emf2),
+        &series(|p| p.emf_log_likelihood),
         limits,
     )?;
     let settings = json!({

@@ -124,7 +124,7 @@ pub fn write_panels(path: &Path, panels: &[(String, RgbImage)], per_row: usize) 
     let (pw, ph) = panels.iter().fold((1, 1), |(w, h), (_, p)| {
         (w.max(p.width()), h.max(p.height()))
     });
-    let (gap, label_h) = (12u32, 16u32);
+    let (gap, label_h) = (24u32, 16u32);
     let cols = panels.len().clamp(1, per_row) as u32;
     let rows = panels.len().div_ceil(per_row).max(1) as u32;
     let (width, height) = (cols * (pw + gap) + gap, rows * (ph + label_h + gap) + gap);

@@ -120,6 +120,6 @@ fn quick_mnist_experiment_writes_every_output_and_learns() {
     }
     // Galleries: eight 4 × 4 panels (117 pixels square), four to a row, labelled.
     for gallery in ["filters-all.png", "samples-all.png"] {
-        assert_eq!(png_size(&out.join(gallery)), (528, 302));
+        assert_eq!(png_size(&out.join(gallery)), (588, 338));
     }
 }

@@ -677,14 +677,26 @@ fn train<'py>(
     let config = config_of(spec)?;
     let metrics = metrics_of(&metrics)?;
     let ck = checkpoint.as_deref();
+    let dtype_err =
+        || PyTypeError::new_err("the data, the model and the evaluation data must share a dtype");
+    // One arm per dtype: the initial model and the evaluation data must match the data's.
     macro_rules! go {
-        ($T:ty, $x:expr, $init:expr, $eval:expr) => {{
-            let eval = $eval;
+        ($T:ty, $variant:ident, $x:expr) => {{
+            let init = match init {
+                None => None,
+                Some(ModelArgs::$variant(c, a, b)) => Some(rbm_of(&c, &a, &b)?),
+                Some(_) => return Err(dtype_err()),
+            };
+            let eval = match eval_x {
+                None => None,
+                Some(Data::$variant(e)) => Some(e),
+                Some(_) => return Err(dtype_err()),
+            };
             let (t, interrupt) = train_t::<$T>(
                 py,
                 $x.as_array(),
                 config,
-                $init,
+                init,
                 ck,
                 partial,
                 eval.as_ref().map(|e| e.as_array()),
@@ -694,35 +706,9 @@ fn train<'py>(
             trained_dict(py, t, interrupt)
         }};
     }
-    let dtype_err =
-        || PyTypeError::new_err("the data, the model and the evaluation data must share a dtype");
     match x {
-        Data::F32(x) => {
-            let init = match init {
-                None => None,
-                Some(ModelArgs::F32(c, a, b)) => Some(rbm_of(&c, &a, &b)?),
-                Some(_) => return Err(dtype_err()),
-            };
-            let eval = match eval_x {
-                None => None,
-                Some(Data::F32(e)) => Some(e),
-                Some(_) => return Err(dtype_err()),
-            };
-            go!(f32, x, init, eval)
-        }
-        Data::F64(x) => {
-            let init = match init {
-                None => None,
-                Some(ModelArgs::F64(c, a, b)) => Some(rbm_of(&c, &a, &b)?),
-                Some(_) => return Err(dtype_err()),
-            };
-            let eval = match eval_x {
-                None => None,
-                Some(Data::F64(e)) => Some(e),
-                Some(_) => return Err(dtype_err()),
-            };
-            go!(f64, x, init, eval)
-        }
+        Data::F32(x) => go!(f32, F32, x),
+        Data::F64(x) => go!(f64, F64, x),
     }
 }
 

@@ -371,8 +371,8 @@ pub struct Step<T> {
     pub l2: T,
 }
 
-/// The cached powers of a row of W: `p2 ← w²`, `p3 ← w³` element-wise (each skipped when
-/// empty).
+/// The cached powers of W, element-wise over a row (or a whole matrix, flattened):
+/// `p2 ← w²`, `p3 ← w³` (each skipped when empty).
 #[multiversion(targets = "simd")]
 pub fn powers_row<T: Float>(w: &[T], p2: &mut [T], p3: &mut [T]) {
     if !p2.is_empty() {

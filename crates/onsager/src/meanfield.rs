@@ -79,17 +79,13 @@ impl<T: Float> Powers<T> {
             w2: Array2::zeros(shape(order != EmfOrder::First)),
             w3: Array2::zeros(shape(order == EmfOrder::Third)),
         };
-        fn row<T>(m: &mut Array2<T>, i: usize, n: usize) -> &mut [T] {
-            match m.as_slice_mut() {
-                Some(s) if !s.is_empty() => &mut s[i * n..(i + 1) * n],
-                _ => &mut [],
-            }
-        }
-        for (i, x) in w.rows().into_iter().enumerate() {
-            let x = x.as_standard_layout();
-            let x = x.as_slice().expect("a standard-layout row");
-            kernels::powers_row(x, row(&mut p.w2, i, nh), row(&mut p.w3, i, nh));
-        }
+        let w = w.as_standard_layout();
+        let w = w.as_slice().expect("a standard-layout matrix");
+        kernels::powers_row(
+            w,
+            p.w2.as_slice_mut().expect("a fresh array"),
+            p.w3.as_slice_mut().expect("a fresh array"),
+        );
         p
     }
 }

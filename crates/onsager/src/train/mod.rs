@@ -326,23 +326,6 @@ impl<T: Float> Core<T> {
                 None,
             ],
         };
-        let positive = update::Term {
-            slot: 0,
-            outer: linalg::Outer {
-                left: batch,
-                right: hp,
-                scale: pos,
-            },
-        };
-        let [f0, f1, f2] = factors;
-        let mut terms = [positive; 4];
-        let mut n_terms = 1;
-        for (slot, f) in [(0, f0), (1, f1), (2, f2)] {
-            if let Some(outer) = f {
-                terms[n_terms] = update::Term { slot, outer };
-                n_terms += 1;
-            }
-        }
         let (decay_l1, decay_l2) = match params.decay {
             Decay::None => (T::zero(), T::zero()),
             Decay::L1 { lambda } => (T::of(lambda), T::zero()),
@@ -367,8 +350,14 @@ impl<T: Float> Core<T> {
             g: [g0.view_mut(), g1.view_mut(), g2.view_mut()],
             powers,
         };
+        let [f0, f1, f2] = factors;
+        let positive = linalg::Outer {
+            left: batch,
+            right: hp,
+            scale: pos,
+        };
         let gradient = update::Gradient {
-            terms: &terms[..n_terms],
+            w: [[Some(positive), f0], [f1, None], [f2, None]],
             visible: [(batch, pos), (neg_v, neg * beta)],
             hidden: [(hp, pos), (neg_h, neg * beta)],
         };

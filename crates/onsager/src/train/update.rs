@@ -20,18 +20,11 @@ fn block_rows(nv: usize) -> usize {
     nv.div_ceil(16).max(16).next_multiple_of(16)
 }
 
-/// One term of the gradient: `g[slot] += outer`.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct Term<'a, T> {
-    /// 0: the plain gradient; 1: the sum multiplied by W; 2: the sum multiplied by W².
-    pub slot: usize,
-    pub outer: Outer<'a, T>,
-}
-
 /// The inputs of one gradient (emf-math §1, §4).
-pub(super) struct Gradient<'t, 'a, T> {
-    /// W's gradient sums.
-    pub terms: &'t [Term<'a, T>],
+pub(super) struct Gradient<'a, T> {
+    /// W's gradient sums g₀, g₁, g₂ (multiplied by 1, W and W² in the step), each the sum of
+    /// up to two outer products; a sum with none is unused (its buffer empty).
+    pub w: [[Option<Outer<'a, T>>; 2]; 3],
     /// Two row sets (visible units) and their scales: the visible bias's gradient is
     /// Σ_k scale_k·Σ_i x_k\[i, j\].
     pub visible: [(ArrayView2<'a, T>, T); 2],
@@ -90,27 +83,11 @@ fn row<'b, T>(m: &'b mut ArrayViewMut2<'_, T>, i: usize) -> &'b mut [T] {
     &mut all[i * c..(i + 1) * c]
 }
 
-/// The same rows of every buffer the update touches, and a share of the hidden units.
-struct Block<'a, T> {
-    first_row: usize,
-    /// Visible bias of these rows.
-    a: ArrayViewMut1<'a, T>,
-    /// This block's share of the hidden bias, starting at unit `first_hidden`.
-    b: ArrayViewMut1<'a, T>,
-    first_hidden: usize,
-    w: ArrayViewMut2<'a, T>,
-    velocity: ArrayViewMut2<'a, T>,
-    /// Gradient sums g₀, g₁, g₂ (g₁, g₂ empty when unused).
-    g: [ArrayViewMut2<'a, T>; 3],
-    /// Cached W², W³ (empty when unused).
-    powers: [ArrayViewMut2<'a, T>; 2],
-}
-
-impl<'a, T: Float> Block<'a, T> {
-    /// Splits off the first `at` rows and the first `hidden_at` hidden units.
+impl<'a, T> Targets<'a, T> {
+    /// Splits off the first `at` rows of W (with their visible biases) and the first
+    /// `hidden_at` hidden biases.
     fn split(self, at: usize, hidden_at: usize) -> (Self, Self) {
         let (a1, a2) = self.a.split_at(Axis(0), at);
-        let hidden_at = hidden_at.min(self.b.len());
         let (b1, b2) = self.b.split_at(Axis(0), hidden_at);
         let (w1, w2) = cut(self.w, at);
         let (v1, v2) = cut(self.velocity, at);
@@ -120,31 +97,54 @@ impl<'a, T: Float> Block<'a, T> {
         let ((p21, p22), (p31, p32)) = (cut(p2, at), cut(p3, at));
         (
             Self {
-                first_row: self.first_row,
+                w: w1,
                 a: a1,
                 b: b1,
-                first_hidden: self.first_hidden,
-                w: w1,
                 velocity: v1,
                 g: [g01, g11, g21],
                 powers: [p21, p31],
             },
             Self {
-                first_row: self.first_row + at,
+                w: w2,
                 a: a2,
                 b: b2,
-                first_hidden: self.first_hidden + hidden_at,
-                w: w2,
                 velocity: v2,
                 g: [g02, g12, g22],
                 powers: [p22, p32],
             },
         )
     }
+}
+
+/// Some rows of W (from `first_row`) and a share of the hidden units (from `first_hidden`),
+/// with every buffer the update touches for them.
+struct Block<'a, T> {
+    first_row: usize,
+    first_hidden: usize,
+    t: Targets<'a, T>,
+}
+
+impl<T: Float> Block<'_, T> {
+    fn split(self, at: usize, hidden_at: usize) -> (Self, Self) {
+        let hidden_at = hidden_at.min(self.t.b.len());
+        let (t1, t2) = self.t.split(at, hidden_at);
+        (
+            Self {
+                first_row: self.first_row,
+                first_hidden: self.first_hidden,
+                t: t1,
+            },
+            Self {
+                first_row: self.first_row + at,
+                first_hidden: self.first_hidden + hidden_at,
+                t: t2,
+            },
+        )
+    }
 
     /// Splits into `blocks` blocks of `shape.width` rows and `shape.hidden_width` hidden units
     /// (the last ones shorter) and runs them with recursive `rayon::join`.
-    fn run(self, blocks: usize, shape: &Shape<'_, '_, '_, T>) {
+    fn run(self, blocks: usize, shape: &Shape<'_, '_, T>) {
         if blocks <= 1 {
             return self.leaf(shape);
         }
@@ -153,27 +153,26 @@ impl<'a, T: Float> Block<'a, T> {
         rayon::join(|| a.run(left, shape), || b.run(blocks - left, shape));
     }
 
-    fn leaf(mut self, shape: &Shape<'_, '_, '_, T>) {
+    fn leaf(self, shape: &Shape<'_, '_, T>) {
         let (grad, step) = (shape.gradient, shape.step);
-        let a = self.a.as_slice_mut().expect("contiguous bias");
+        let mut t = self.t;
+        let a = t.a.as_slice_mut().expect("contiguous bias");
         bias_step(a, self.first_row, &grad.visible, step.lr);
-        let b = self.b.as_slice_mut().expect("contiguous bias");
+        let b = t.b.as_slice_mut().expect("contiguous bias");
         bias_step(b, self.first_hidden, &grad.hidden, step.lr);
-        let rows = self.first_row..self.first_row + self.w.nrows();
-        for (slot, g) in self.g.iter_mut().enumerate() {
-            let mut accumulate = false;
-            for t in grad.terms.iter().filter(|t| t.slot == slot) {
-                t.outer.write_rows(g.view_mut(), accumulate, rows.clone());
-                accumulate = true;
+        let rows = self.first_row..self.first_row + t.w.nrows();
+        for (g, outers) in t.g.iter_mut().zip(&grad.w) {
+            for (k, o) in outers.iter().flatten().enumerate() {
+                o.write_rows(g.view_mut(), k > 0, rows.clone());
             }
         }
-        let [g0, g1, g2] = &mut self.g;
-        let [p2, p3] = &mut self.powers;
-        for i in 0..self.w.nrows() {
-            let w = row(&mut self.w, i);
+        let [g0, g1, g2] = &mut t.g;
+        let [p2, p3] = &mut t.powers;
+        for i in 0..t.w.nrows() {
+            let w = row(&mut t.w, i);
             kernels::sgd_row(
                 w,
-                row(&mut self.velocity, i),
+                row(&mut t.velocity, i),
                 row(g0, i),
                 row(g1, i),
                 row(g2, i),
@@ -185,16 +184,16 @@ impl<'a, T: Float> Block<'a, T> {
 }
 
 /// What every block shares: the split, the gradient's inputs and the step.
-struct Shape<'g, 't, 'a, T> {
+struct Shape<'g, 'a, T> {
     width: usize,
     hidden_width: usize,
-    gradient: &'g Gradient<'t, 'a, T>,
+    gradient: &'g Gradient<'a, T>,
     step: Step<T>,
 }
 
 /// Builds the gradient and applies one step: W and its momentum by kernels::sgd_row (the
 /// cached powers of W refreshed), the biases by plain SGD at `step.lr`.
-pub(super) fn apply<T: Float>(t: Targets<'_, T>, gradient: &Gradient<'_, '_, T>, step: Step<T>) {
+pub(super) fn apply<T: Float>(t: Targets<'_, T>, gradient: &Gradient<'_, T>, step: Step<T>) {
     let nv = t.w.nrows();
     let width = block_rows(nv);
     let blocks = nv.div_ceil(width).max(1);
@@ -206,13 +205,8 @@ pub(super) fn apply<T: Float>(t: Targets<'_, T>, gradient: &Gradient<'_, '_, T>,
     };
     let block = Block {
         first_row: 0,
-        a: t.a,
-        b: t.b,
         first_hidden: 0,
-        w: t.w,
-        velocity: t.velocity,
-        g: t.g,
-        powers: t.powers,
+        t,
     };
     block.run(blocks, &shape);
 }

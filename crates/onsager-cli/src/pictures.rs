@@ -254,25 +254,12 @@ fn curves(log: &Path, out: &Path) -> Result<()> {
                     (l.min(p.1), h.max(p.1))
                 });
             let pad = ((hi - lo) * 0.05).max(1e-9);
-            let mut chart = ChartBuilder::on(area)
-                .margin(24)
-                .build_cartesian_2d(x0..x1, (lo - pad)..(hi + pad))
-                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
-            chart
-                .plotting_area()
-                .draw(&Rectangle::new(
-                    [(x0, lo - pad), (x1, hi + pad)],
-                    RGBColor(160, 160, 160).stroke_width(1),
-                ))
-                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
-            chart
-                .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
-                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+            let y = ((lo - pad), (hi + pad));
+            framed_lines(area, [24; 4], (x0, x1), y, &[(pts, colour)], false)?;
             println!("{name:10} epochs {x0}..{x1}  range [{lo:.5}, {hi:.5}]");
             labels.push((*name, x0, x1, lo, hi));
         }
-        root.present()
-            .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+        root.present().map_err(plot_err)?;
     }
     let mut img = RgbImage::from_raw(width, height, rgb).expect("buffer size");
     let grey = [90, 90, 90];
@@ -359,31 +346,13 @@ pub fn line_chart(
         use plotters::prelude::*;
         let root = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
         let (area, _) = root.split_horizontally(width - legend_w);
-        let mut chart = ChartBuilder::on(&area)
-            .margin_top(40)
-            .margin_bottom(30)
-            .margin_left(30)
-            .margin_right(10)
-            .build_cartesian_2d(x0..x1, lo..hi)
-            .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
-        chart
-            .plotting_area()
-            .draw(&Rectangle::new(
-                [(x0, lo), (x1, hi)],
-                RGBColor(160, 160, 160).stroke_width(1),
-            ))
-            .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
-        for ((_, pts), c) in series.iter().zip(colours.iter().cycle()) {
-            let colour = RGBColor(c[0], c[1], c[2]);
-            chart
-                .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
-                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
-            chart
-                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
-                .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
-        }
-        root.present()
-            .map_err(|e| anyhow::anyhow!("plotting: {e}"))?;
+        let lines: Vec<_> = series
+            .iter()
+            .zip(colours.iter().cycle())
+            .map(|((_, pts), c)| (&pts[..], RGBColor(c[0], c[1], c[2])))
+            .collect();
+        framed_lines(&area, [40, 30, 30, 10], (x0, x1), (lo, hi), &lines, true)?;
+        root.present().map_err(plot_err)?;
     }
     let mut img = RgbImage::from_raw(width, height, rgb).expect("buffer size");
     let grey = [90, 90, 90];
@@ -413,6 +382,52 @@ pub fn line_chart(
         draw_text(&mut img, lx + 32, y, name, 2, [0, 0, 0]);
     }
     write_png(path, &img)
+}
+
+fn plot_err(e: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::anyhow!("plotting: {e}")
+}
+
+/// Draws `lines` (points and colour) in a grey frame on `area` over the ranges `x` × `y`,
+/// with margins [top, bottom, left, right]; with `markers`, a dot at every point.
+fn framed_lines(
+    area: &plotters::drawing::DrawingArea<
+        plotters::backend::BitMapBackend<'_>,
+        plotters::coord::Shift,
+    >,
+    margins: [u32; 4],
+    x: (f64, f64),
+    y: (f64, f64),
+    lines: &[(&[(f64, f64)], plotters::style::RGBColor)],
+    markers: bool,
+) -> Result<()> {
+    use plotters::prelude::*;
+    let [top, bottom, left, right] = margins;
+    let mut chart = ChartBuilder::on(area)
+        .margin_top(top)
+        .margin_bottom(bottom)
+        .margin_left(left)
+        .margin_right(right)
+        .build_cartesian_2d(x.0..x.1, y.0..y.1)
+        .map_err(plot_err)?;
+    chart
+        .plotting_area()
+        .draw(&Rectangle::new(
+            [(x.0, y.0), (x.1, y.1)],
+            RGBColor(160, 160, 160).stroke_width(1),
+        ))
+        .map_err(plot_err)?;
+    for &(pts, colour) in lines {
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), colour.stroke_width(2)))
+            .map_err(plot_err)?;
+        if markers {
+            chart
+                .draw_series(pts.iter().map(|&p| Circle::new(p, 3, colour.filled())))
+                .map_err(plot_err)?;
+        }
+    }
+    Ok(())
 }
 
 /// A 3 × 5 pixel font: digits, lowercase letters and a little punctuation, enough to label

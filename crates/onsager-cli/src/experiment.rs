@@ -390,7 +390,7 @@ fn evaluate(rbm: &Rbm<f32>, d: &Data, ais: &Ais, base: &BaseModel, seed: u64) ->
 
 /// Test accuracy of a multinomial logistic regression (linfa-logistic: L-BFGS, L2 penalty 1,
 /// intercept, at most 100 iterations, gradient tolerance 1e-4) trained on `train` features.
-pub fn classify(
+fn classify(
     train: &Array2<f32>,
     train_labels: &Array1<usize>,
     test: &Array2<f32>,

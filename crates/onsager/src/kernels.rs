@@ -1,5 +1,8 @@
-//! Numerically stable scalar kernels: the logistic function, softplus, log-sigmoid,
-//! log-sum-exp and the binary entropy term. Everything else calls these.
+//! Numerically stable scalar kernels — the logistic function, softplus, log-sigmoid, a running
+//! log-sum-exp, the binary entropy term — and their vectorised row forms used by the model's
+//! conditionals and free energy. The kernels of one algorithm live beside it: the fixed point's
+//! in `meanfield/kernels.rs`, AIS's in `estimate/ais/kernels.rs`, the SGD step's in
+//! `train/sgd.rs`.
 
 use multiversion::multiversion;
 
@@ -30,10 +33,10 @@ pub fn sigmoid_shift<T: Float>(row: &mut [T], bias: &[T], scale: T) {
 /// Reductions keep `LANES` partial sums (so the loop vectorises; a single running sum would
 /// be a serial dependency that the compiler may not reorder) and add them in a fixed order at
 /// the end, so the result does not depend on the SIMD width or the thread count.
-const LANES: usize = 16;
+pub(crate) const LANES: usize = 16;
 
 #[inline(always)]
-fn sum_lanes<T: Float>(acc: [T; LANES]) -> T {
+pub(crate) fn sum_lanes<T: Float>(acc: [T; LANES]) -> T {
     acc.into_iter().fold(T::zero(), |s, x| s + x)
 }
 
@@ -114,15 +117,6 @@ pub fn neg_entropy(m: f64) -> f64 {
     xlogx(m) + xlogx(1.0 - m)
 }
 
-/// log Σ exp(xᵢ) of a slice, stable for any finite input; −∞ for an empty slice.
-pub fn logsumexp(xs: &[f64]) -> f64 {
-    let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY {
-        return max;
-    }
-    max + xs.iter().map(|&x| (x - max).exp()).sum::<f64>().ln()
-}
-
 /// A running log-sum-exp accumulator in `f64` (one pass, stable).
 #[derive(Clone, Copy, Debug)]
 pub struct LogSumExp {
@@ -200,9 +194,11 @@ mod tests {
     fn logsumexp_matches_direct_and_survives_large_values() {
         let xs = [0.1, -2.0, 3.5, 1.0];
         let direct = xs.iter().map(|x: &f64| x.exp()).sum::<f64>().ln();
-        assert!((logsumexp(&xs) - direct).abs() < 1e-14);
-        assert!((logsumexp(&[1000.0, 1000.0]) - (1000.0 + std::f64::consts::LN_2)).abs() < 1e-12);
-        assert_eq!(logsumexp(&[]), f64::NEG_INFINITY);
+        let mut big = LogSumExp::default();
+        big.push(1000.0);
+        big.push(1000.0);
+        assert!((big.value() - (1000.0 + std::f64::consts::LN_2)).abs() < 1e-12);
+        assert_eq!(LogSumExp::default().value(), f64::NEG_INFINITY);
         let mut acc = LogSumExp::default();
         let mut other = LogSumExp::default();
         for (i, &x) in xs.iter().enumerate() {
@@ -216,214 +212,36 @@ mod tests {
         assert!((acc.value() - direct).abs() < 1e-14);
     }
 
+    /// Every length from 0 to 40 (below, at and past the 16 lanes, with ragged tails): the
+    /// vectorised kernels equal the plain formulas term by term.
+    #[test]
+    fn vector_kernels_match_the_formulas_on_ragged_lengths() {
+        for n in 0..=40usize {
+            let x: Vec<f64> = (0..n).map(|i| (i as f64 * 0.37).sin() * 30.0).collect();
+            let b: Vec<f64> = (0..n).map(|i| (i as f64 * 0.11).cos()).collect();
+            let want: f64 = x.iter().zip(&b).map(|(x, b)| x * b).sum();
+            assert!((dot(&x, &b) - want).abs() < 1e-9, "dot, n = {n}");
+            let want: f64 = x.iter().zip(&b).map(|(x, b)| softplus(x + 2.0 * b)).sum();
+            let got = softplus_shift_sum(&x, &b, 2.0);
+            assert!(
+                (got - want).abs() < 1e-9 * (1.0 + want.abs()),
+                "softplus, n = {n}"
+            );
+            let mut row = x.clone();
+            sigmoid_shift(&mut row, &b, 2.0);
+            for (j, (&r, (&x, &b))) in row.iter().zip(x.iter().zip(&b)).enumerate() {
+                assert!(
+                    (r - sigmoid(x + 2.0 * b)).abs() < 1e-15,
+                    "sigmoid, n = {n}, j = {j}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn entropy_term_limits() {
         assert_eq!(neg_entropy(0.0), 0.0);
         assert_eq!(neg_entropy(1.0), 0.0);
         assert!((neg_entropy(0.5) + std::f64::consts::LN_2).abs() < 1e-15);
-    }
-}
-
-/// One AIS step of the hidden layer. With f_j = x_j + b_j, y₀ = β_{k−1}·f_j and
-/// Δ = (β_k − β_{k−1})·f_j, returns Σ_j [softplus(y₀ + Δ) − softplus(y₀)], each term computed
-/// as ln(1 + σ(y₀)·(e^Δ − 1)) — no cancellation even when Δ ≈ 10⁻⁵·f — and overwrites x_j with
-/// σ(y₀ + Δ) = σ(y₀)·e^Δ / (1 + σ(y₀)(e^Δ − 1)), the sampling probability at β_k.
-#[multiversion(targets = "simd")]
-pub fn ais_hidden_step<T: Float>(x: &mut [T], b: &[T], beta_prev: T, dbeta: T) -> T {
-    #[inline(always)]
-    fn one<T: Float>(xj: &mut T, bj: T, beta_prev: T, dbeta: T) -> T {
-        let f = *xj + bj;
-        let s0 = sigmoid_v(beta_prev * f);
-        let em = (dbeta * f).exp_m1_v();
-        let g = s0 * em;
-        *xj = s0 * (T::one() + em) / (T::one() + g);
-        g.ln_1p_v()
-    }
-    let n = x.len().min(b.len());
-    let mut acc = [T::zero(); LANES];
-    let split = n - n % LANES;
-    let (head, tail) = x[..n].split_at_mut(split);
-    for (xc, bc) in head
-        .chunks_exact_mut(LANES)
-        .zip(b[..split].chunks_exact(LANES))
-    {
-        for l in 0..LANES {
-            acc[l] += one(&mut xc[l], bc[l], beta_prev, dbeta);
-        }
-    }
-    for (l, (xj, &bj)) in tail.iter_mut().zip(&b[split..n]).enumerate() {
-        acc[l] += one(xj, bj, beta_prev, dbeta);
-    }
-    sum_lanes(acc)
-}
-
-/// `row[i] ← σ((1 − β)·base[i] + β·(a[i] + row[i]))`: the visible conditional of the AIS
-/// intermediate model at inverse temperature β, from the field `row` = (W h)ᵢ.
-#[multiversion(targets = "simd")]
-pub fn sigmoid_mix<T: Float>(row: &mut [T], a: &[T], base: &[T], beta: T) {
-    let keep = T::one() - beta;
-    for ((x, &ai), &bi) in row.iter_mut().zip(a).zip(base) {
-        *x = sigmoid_v(keep * bi + beta * (ai + *x));
-    }
-}
-
-/// The damped mean-field update of one layer's row (emf-math §3):
-/// m ← damp·σ(β·bias + f₁ + f₂(½ − m) + f₃(⅓ − 2(m − m²))) + (1 − damp)·m, with the f₂ and f₃
-/// terms present at orders ≥ 2 and 3 (`f2`, `f3` empty otherwise). Returns max |Δm|.
-#[multiversion(targets = "simd")]
-pub fn mean_field_update<T: Float>(
-    m: &mut [T],
-    bias: &[T],
-    beta: T,
-    f1: &[T],
-    f2: &[T],
-    f3: &[T],
-    damping: T,
-) -> T {
-    let (half, third, two) = (T::of(0.5), T::of(1.0 / 3.0), T::of(2.0));
-    let keep = T::one() - damping;
-    let n = m.len();
-    let mut worst = [T::zero(); LANES];
-    let block =
-        |x: &[T], o: usize| -> [T; LANES] { x[o..o + LANES].try_into().expect("LANES values") };
-    // One loop per order and fixed-size blocks, so the inner loop has no branches or bounds
-    // checks and vectorises; the ragged tail goes through the same code on a padded block.
-    macro_rules! sweep {
-        (|$o:ident| $prep:stmt; |$l:ident, $old:ident| $field:expr) => {{
-            let split = n - n % LANES;
-            for $o in (0..split).step_by(LANES) {
-                $prep
-                let mc: &mut [T; LANES] = (&mut m[$o..$o + LANES]).try_into().expect("LANES values");
-                for $l in 0..LANES {
-                    let $old = mc[$l];
-                    let new = damping * sigmoid_v($field) + keep * $old;
-                    let d = (new - $old).abs();
-                    worst[$l] = if d > worst[$l] { d } else { worst[$l] };
-                    mc[$l] = new;
-                }
-            }
-            split
-        }};
-    }
-    let split = match (f2.is_empty(), f3.is_empty()) {
-        (true, _) => {
-            sweep!(|o| let (b, g1) = (block(bias, o), block(f1, o)); |l, _old| beta * b[l] + g1[l])
-        }
-        (false, true) => sweep!(
-            |o| let (b, g1, g2) = (block(bias, o), block(f1, o), block(f2, o));
-            |l, old| beta * b[l] + g1[l] + g2[l] * (half - old)
-        ),
-        (false, false) => sweep!(
-            |o| let (b, g1, g2, g3) = (block(bias, o), block(f1, o), block(f2, o), block(f3, o));
-            |l, old| beta * b[l] + g1[l] + g2[l] * (half - old) + g3[l] * (third - two * (old - old * old))
-        ),
-    };
-    for j in split..n {
-        let old = m[j];
-        let mut x = beta * bias[j] + f1[j];
-        if !f2.is_empty() {
-            x += f2[j] * (half - old);
-        }
-        if !f3.is_empty() {
-            x += f3[j] * (third - two * (old - old * old));
-        }
-        let new = damping * sigmoid_v(x) + keep * old;
-        let d = (new - old).abs();
-        worst[0] = if d > worst[0] { d } else { worst[0] };
-        m[j] = new;
-    }
-    worst
-        .into_iter()
-        .fold(T::zero(), |a, b| if b > a { b } else { a })
-}
-
-/// `q ← m − m²` and, if `r` is not empty, `r ← q(½ − m)`: the variances the EMF terms use
-/// (emf-math §2).
-#[multiversion(targets = "simd")]
-pub fn variances_row<T: Float>(m: &[T], q: &mut [T], r: &mut [T]) {
-    let half = T::of(0.5);
-    let n = m.len();
-    let q = &mut q[..n];
-    if r.is_empty() {
-        for (qq, &mm) in q.iter_mut().zip(m) {
-            *qq = mm - mm * mm;
-        }
-    } else {
-        let r = &mut r[..n];
-        for ((qq, rr), &mm) in q.iter_mut().zip(r.iter_mut()).zip(m) {
-            let v = mm - mm * mm;
-            *qq = v;
-            *rr = v * (half - mm);
-        }
-    }
-}
-
-/// Hyperparameters of one fused SGD step on a row of W.
-#[derive(Clone, Copy, Debug)]
-pub struct Step<T> {
-    /// Learning rate.
-    pub lr: T,
-    /// Momentum μ.
-    pub momentum: T,
-    /// L1 coefficient.
-    pub l1: T,
-    /// L2 coefficient.
-    pub l2: T,
-}
-
-/// The cached powers of W, element-wise over a row (or a whole matrix, flattened):
-/// `p2 ← w²`, `p3 ← w³` (each skipped when empty).
-#[multiversion(targets = "simd")]
-pub fn powers_row<T: Float>(w: &[T], p2: &mut [T], p3: &mut [T]) {
-    if !p2.is_empty() {
-        let p2 = &mut p2[..w.len()];
-        for (p, &x) in p2.iter_mut().zip(w) {
-            *p = x * x;
-        }
-    }
-    if !p3.is_empty() {
-        let p3 = &mut p3[..w.len()];
-        for (p, &x) in p3.iter_mut().zip(w) {
-            *p = x * x * x;
-        }
-    }
-}
-
-/// One fused step on a row of W (emf-math §4 and the update convention): the gradient
-/// g = g₀ + w·g₁ + w²·g₂ (`g1`, `g2` empty when absent) − l2·w − l1·sign(w), then
-/// v ← μv + lr·g and w ← w + v.
-#[multiversion(targets = "simd")]
-pub fn sgd_row<T: Float>(w: &mut [T], vel: &mut [T], g0: &[T], g1: &[T], g2: &[T], step: Step<T>) {
-    let n = w.len();
-    let (vel, g0) = (&mut vel[..n], &g0[..n]);
-    let (zero, one) = (T::zero(), T::one());
-    macro_rules! update {
-        (|$j:ident, $w:ident| $grad:expr) => {
-            for $j in 0..n {
-                let $w = w[$j];
-                let sign = if $w > zero {
-                    one
-                } else if $w < zero {
-                    -one
-                } else {
-                    zero
-                };
-                let g = $grad - step.l2 * $w - step.l1 * sign;
-                let v = step.momentum * vel[$j] + step.lr * g;
-                vel[$j] = v;
-                w[$j] = $w + v;
-            }
-        };
-    }
-    match (g1.is_empty(), g2.is_empty()) {
-        (true, _) => update!(|j, _x| g0[j]),
-        (false, true) => {
-            let g1 = &g1[..n];
-            update!(|j, x| g0[j] + x * g1[j])
-        }
-        (false, false) => {
-            let (g1, g2) = (&g1[..n], &g2[..n]);
-            update!(|j, x| g0[j] + x * g1[j] + x * x * g2[j])
-        }
     }
 }

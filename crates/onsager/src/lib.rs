@@ -85,11 +85,14 @@ pub mod rng;
 mod train;
 
 pub use error::{Error, Result};
+pub use estimate::{Estimator, LogLikelihood, Metrics};
 pub use float::Float;
-pub use meanfield::EmfOrder;
 pub use model::Rbm;
-pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Metrics, Monitor};
-pub use params::{Decay, Method, Persistence, Schedule, TrainConfig, TrainParams};
+pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Monitor};
+pub use params::{
+    Decay, EmfOrder, Method, Persistence, Schedule, TrainConfig, TrainParams, EMF_DAMPING,
+    EMF_ITERATIONS, OPTION_KEYS,
+};
 pub use train::{FitReport, Trainer, TrainerState};
 
 #[cfg(doctest)]

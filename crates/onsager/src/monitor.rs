@@ -4,8 +4,6 @@ use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use ndarray::ArrayView2;
-
 use crate::{Float, Rbm};
 
 /// Where training stands before a mini-batch.
@@ -83,60 +81,6 @@ impl EpochMetrics {
             fixed_point_residual: r.fixed_point_residual,
             ..Self::default()
         }
-    }
-}
-
-/// Which evaluation figures to compute after each epoch (see [`Metrics::evaluate`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Metrics {
-    /// Mean pseudo-likelihood ([`crate::estimate::pseudo::pseudo_log_likelihood`]).
-    pub pseudo_likelihood: bool,
-    /// Mean reconstruction error ([`crate::estimate::pseudo::reconstruction_error`]).
-    pub reconstruction_error: bool,
-    /// Mean EMF log-likelihood at order 2 ([`crate::estimate::emf::EmfEstimator`] defaults).
-    pub emf_log_likelihood: bool,
-}
-
-impl Metrics {
-    /// Whether no figure is asked for.
-    pub fn is_empty(&self) -> bool {
-        !(self.pseudo_likelihood || self.reconstruction_error || self.emf_log_likelihood)
-    }
-
-    /// The report's own figures plus the chosen evaluations of `model` on `data` (usually a
-    /// validation set). The pseudo-likelihood flips bits drawn from `seed` and the epoch, so
-    /// each epoch sees fresh flips and a rerun sees the same ones. A figure that cannot be
-    /// computed (empty data, a numerical failure) is left out rather than reported as NaN.
-    pub fn evaluate<T: Float>(
-        &self,
-        report: &EpochReport,
-        model: &Rbm<T>,
-        data: ArrayView2<'_, T>,
-        seed: u64,
-    ) -> EpochMetrics {
-        use crate::estimate::{emf::EmfEstimator, pseudo};
-        let mut m = EpochMetrics::from_report(report);
-        let finite = |x: f64| x.is_finite().then_some(x);
-        if self.pseudo_likelihood {
-            m.pseudo_likelihood =
-                pseudo::pseudo_log_likelihood(model, data, seed ^ report.epoch as u64)
-                    .ok()
-                    .and_then(|x| x.mean())
-                    .and_then(finite);
-        }
-        if self.reconstruction_error {
-            m.reconstruction_error = pseudo::reconstruction_error(model, data)
-                .ok()
-                .and_then(finite);
-        }
-        if self.emf_log_likelihood {
-            m.emf_log_likelihood = EmfEstimator::default()
-                .log_likelihood(model, data)
-                .ok()
-                .and_then(|(ll, _)| ll.mean())
-                .and_then(finite);
-        }
-        m
     }
 }
 

@@ -1,4 +1,6 @@
-//! Likelihood estimators (emf-math §5). Each returns its uncertainty where it has one.
+//! Likelihood estimators (docs/maths.md §5). Each returns its uncertainty where it has one.
+//! Front ends choose one [`Estimator`] and call [`Estimator::log_likelihood`]; per-epoch
+//! evaluation is [`Metrics`].
 //!
 //! | Module | Estimates | Cost |
 //! |---|---|---|
@@ -9,5 +11,10 @@
 
 pub mod ais;
 pub mod emf;
+mod estimator;
 pub mod exact;
+mod metrics;
 pub mod pseudo;
+
+pub use estimator::{Estimator, LogLikelihood, AUTO_EXACT_UNITS};
+pub use metrics::Metrics;

@@ -1,31 +1,41 @@
-//! Mini-batch training: the loop, its state and its workspace. Each method's negative phase
-//! lives in its own file (`cd`, `pcd`, `emf`).
+//! Mini-batch training: the epoch loop and the [`Trainer`]. Where things are:
+//!
+//! | file | holds |
+//! |---|---|
+//! | `phase.rs` | the interface of a training method, and the one dispatch on [`Method`] |
+//! | `cd.rs`, `pcd.rs`, `emf.rs` | each method: its buffers, chains, negative phase, gradient factors, resume checks |
+//! | `state.rs` | [`TrainerState`]: what a checkpoint holds |
+//! | `gradient.rs` | the gradient assembled from the positive rows and the negative part |
+//! | `update.rs`, `sgd.rs` | the fused parallel update pass and its row kernel |
 //!
 //! One mini-batch of b rows does, with every buffer allocated once in a [`Trainer`]:
 //!
 //! 1. positive phase: H = P(h | V) of the batch V, and the data statistics
-//!    g_W = (β/b)·VᵀH, g_a = β·mean(V), g_b = β·mean(H)  (emf-math §1);
+//!    g_W = (β/b)·VᵀH, g_a = β·mean(V), g_b = β·mean(H)  (docs/maths.md §1);
 //! 2. negative phase by the method, subtracting its estimate of ∂ log Z;
 //! 3. one fused pass over W: decay, momentum, update.
 
 mod cd;
 mod emf;
+mod gradient;
 mod pcd;
+mod phase;
+mod sgd;
+mod state;
 mod update;
 
 use std::ops::ControlFlow;
 use std::time::Instant;
 
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{s, Array2, ArrayView2};
 
-use crate::kernels;
-use crate::meanfield::{self, Powers, Scratch};
+use phase::{NegativePhase, Positive};
+pub(crate) use state::Chains;
+pub use state::TrainerState;
+
 use crate::monitor::{BatchProgress, EpochReport, Monitor};
-use crate::rng::{self, Domain, StreamRng};
-use crate::{
-    check, linalg, par, Decay, EmfOrder, Error, Float, Method, Persistence, Rbm, Result,
-    TrainParams,
-};
+use crate::rng::{self, Domain};
+use crate::{check, par, EmfOrder, Error, Float, Method, Rbm, Result, TrainParams};
 
 /// What a call to [`Trainer::fit`] did.
 #[derive(Clone, Debug, PartialEq)]
@@ -41,97 +51,30 @@ pub struct FitReport {
     pub seconds: f64,
 }
 
-/// Persistent negative-phase state.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Chains<T: Float> {
-    /// PCD: binary visible states of the chains and one random stream per chain.
-    Gibbs { v: Array2<T>, rngs: Vec<StreamRng> },
-    /// Persistent EMF: one magnetisation row per batch slot.
-    Magnetisations { m_v: Array2<T>, m_h: Array2<T> },
-}
-
-/// Everything that evolves during training besides the model's parameters: what a checkpoint
-/// must hold so that training resumes exactly as if it had not stopped. Obtain it from
-/// [`Trainer::state`], restore it with [`Trainer::resume`]; `onsager::io::model` stores it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct TrainerState<T: Float> {
-    /// Epochs completed.
-    pub(crate) epoch: usize,
-    /// Whether the visible bias has been set from data.
-    pub(crate) bias_initialised: bool,
-    /// Momentum buffer of W.
-    pub(crate) velocity: Array2<T>,
-    /// Persistent chains, once created.
-    pub(crate) chains: Option<Chains<T>>,
-    /// CD: one random stream per batch slot.
-    pub(crate) cd_rngs: Vec<StreamRng>,
-    /// Shuffling and chain starts.
-    pub(crate) order_rng: StreamRng,
-}
-
-impl<T: Float> TrainerState<T> {
-    /// Epochs completed.
-    pub fn epochs_completed(&self) -> usize {
-        self.epoch
-    }
-
-    /// PCD: the visible states of the persistent chains (chains × nv), once they exist.
-    pub fn pcd_chains(&self) -> Option<ArrayView2<'_, T>> {
-        match &self.chains {
-            Some(Chains::Gibbs { v, .. }) => Some(v.view()),
-            _ => None,
-        }
-    }
-}
-
-/// Buffers sized once from (batch, chains, nv, nh).
+/// Buffers of the positive phase and the gradient, sized once from (batch, nv, nh); each method
+/// keeps its own in its file.
 #[derive(Clone, Debug)]
 struct Workspace<T: Float> {
     batch: Array2<T>,
     hp: Array2<T>,
-    neg_v: Array2<T>,
-    neg_h: Array2<T>,
-    /// g[0]: the W-gradient being built; g[1], g[2]: EMF order-2 and order-3 sums.
-    g: [Array2<T>; 3],
-    /// EMF: cached W², W³ and fixed-point scratch.
-    powers: Option<Powers<T>>,
-    scratch: Option<Scratch<T>>,
+    /// The W-gradient sums g₀, g₁, g₂ (g₁, g₂ only for EMF orders 2 and 3; else 0 × 0).
+    sums: [Array2<T>; 3],
 }
 
 impl<T: Float> Workspace<T> {
-    fn new(params: &TrainParams, nv: usize, nh: usize, w: ArrayView2<'_, T>) -> Self {
+    fn new(params: &TrainParams, nv: usize, nh: usize) -> Self {
         let bs = params.batch_size;
-        let z = |r: usize, c: usize| Array2::zeros((r, c));
-        let (neg_v_rows, neg_h_rows) = match params.method {
-            Method::Cd { .. } => (bs, bs),
-            Method::Pcd { chains, .. } => (0, chains),
-            Method::Emf { .. } => (bs, bs),
+        let terms = match params.method {
+            Method::Emf { order, .. } => order,
+            _ => EmfOrder::First,
         };
-        let (powers, scratch, g1, g2) = match params.method {
-            Method::Emf { order, .. } => (
-                Some(Powers::new(w, order)),
-                Some(Scratch::new(bs, nv, nh)),
-                order != EmfOrder::First,
-                order == EmfOrder::Third,
-            ),
-            _ => (None, None, false, false),
-        };
-        let g = |used: bool| if used { z(nv, nh) } else { z(0, 0) };
+        let sum = |used: bool| Array2::zeros(if used { (nv, nh) } else { (0, 0) });
         Self {
-            batch: z(bs, nv),
-            hp: z(bs, nh),
-            neg_v: z(neg_v_rows, nv),
-            neg_h: z(neg_h_rows, nh),
-            g: [z(nv, nh), g(g1), g(g2)],
-            powers,
-            scratch,
+            batch: Array2::zeros((bs, nv)),
+            hp: Array2::zeros((bs, nh)),
+            sums: [sum(true), sum(terms.has_second()), sum(terms.has_third())],
         }
     }
-}
-
-/// An empty stand-in for a buffer a method does not use.
-fn unused<'a, T>() -> ArrayViewMut2<'a, T> {
-    ArrayViewMut2::from_shape((0, 0), &mut []).expect("the empty shape fits the empty slice")
 }
 
 /// Which rows of the data a mini-batch takes.
@@ -150,28 +93,28 @@ struct Core<T: Float> {
     rbm: Rbm<T>,
     state: TrainerState<T>,
     ws: Workspace<T>,
+    /// The method's negative phase (`cd.rs`, `pcd.rs` or `emf.rs`).
+    phase: Box<dyn NegativePhase<T>>,
 }
 
 impl<T: Float> Core<T> {
     fn new(params: TrainParams, rbm: Rbm<T>, bias_initialised: bool) -> Self {
         let (nv, nh) = rbm.w.dim();
-        let ws = Workspace::new(&params, nv, nh, rbm.w.view());
+        let phase = phase::for_method(&params, rbm.w.view());
         let state = TrainerState {
             epoch: 0,
             bias_initialised,
             velocity: Array2::zeros((nv, nh)),
             chains: None,
-            cd_rngs: match params.method {
-                Method::Cd { .. } => rng::streams(params.seed, Domain::CdChain, params.batch_size),
-                _ => Vec::new(),
-            },
+            cd_rngs: phase.streams(params.seed),
             order_rng: rng::stream(params.seed, Domain::Order, 0),
         };
         Self {
+            ws: Workspace::new(&params, nv, nh),
             params,
             rbm,
             state,
-            ws,
+            phase,
         }
     }
 
@@ -183,48 +126,22 @@ impl<T: Float> Core<T> {
         }
     }
 
-    /// Whether epoch `epoch` (0-based) uses persistent chains.
-    fn persistent_now(&self, epoch: usize) -> bool {
-        match self.params.method {
-            Method::Cd { .. } => false,
-            Method::Pcd { .. } => true,
-            Method::Emf { persistence, .. } => match persistence {
-                Persistence::DataInit => false,
-                Persistence::Persistent => true,
-                Persistence::PersistentFrom { epoch: from } => epoch + 1 >= from,
-            },
-        }
-    }
-
     /// Creates the persistent chains from random rows of `data` if they do not exist yet.
     fn ensure_chains(&mut self, data: ArrayView2<'_, T>) {
         if self.state.chains.is_some() {
             return;
         }
-        let (nv, nh) = self.rbm.w.dim();
-        let rows = match self.params.method {
-            Method::Pcd { chains, .. } => chains,
-            _ => self.params.batch_size,
-        };
-        let mut v = Array2::zeros((rows, nv));
+        let mut v = Array2::zeros((self.phase.chain_rows(), self.rbm.n_visible()));
         for mut row in v.rows_mut() {
             let i = rng::index(&mut self.state.order_rng, data.nrows());
             row.assign(&data.row(i));
         }
-        self.state.chains = Some(match self.params.method {
-            Method::Pcd { .. } => Chains::Gibbs {
-                v,
-                rngs: rng::streams(self.params.seed, Domain::PcdChain, rows),
-            },
-            _ => {
-                let mut m_h = Array2::zeros((rows, nh));
-                self.rbm.hidden_probs_into(v.view(), m_h.view_mut());
-                Chains::Magnetisations { m_v: v, m_h }
-            }
-        });
+        self.state.chains = Some(self.phase.start_chains(&self.rbm, v, self.params.seed));
     }
 
-    /// One mini-batch of the given rows of `data`. Returns the EMF fixed-point residual.
+    /// One mini-batch of the given rows of `data`: the positive phase H = P(h | V), the
+    /// method's negative phase, then the gradient and the update (`gradient::step`). Returns
+    /// the EMF fixed-point residual.
     fn train_batch(&mut self, data: ArrayView2<'_, T>, rows_of: Rows<'_>, lr: T) -> Option<f64> {
         let b = match rows_of {
             Rows::Indexed(idx) => idx.len(),
@@ -242,126 +159,31 @@ impl<T: Float> Core<T> {
             }),
             Rows::All => ws.batch.slice_mut(rows).assign(&data),
         }
-        // Positive phase: H = P(h | V).
         self.rbm
             .hidden_probs_into(ws.batch.slice(rows), ws.hp.slice_mut(rows));
-        // Negative phase: leaves its rows where `apply_update` looks for them.
-        let persistent = self.persistent_now(self.state.epoch);
+        let persistent = self.phase.persistent_at(self.state.epoch);
         if persistent {
             self.ensure_chains(data);
         }
-        let residual = match self.params.method {
-            Method::Cd { k } => {
-                cd::negative_phase(&self.rbm, k, &mut self.ws, &mut self.state.cd_rngs, b);
-                None
-            }
-            Method::Pcd { k, .. } => {
-                let Some(Chains::Gibbs { v, rngs }) = &mut self.state.chains else {
-                    unreachable!("PCD chains are Gibbs chains")
-                };
-                pcd::negative_phase(&self.rbm, k, &mut self.ws, v, rngs);
-                None
-            }
-            Method::Emf {
-                order,
-                iterations,
-                damping,
-                ..
-            } => {
-                let chains = match &mut self.state.chains {
-                    Some(Chains::Magnetisations { m_v, m_h }) if persistent => Some((m_v, m_h)),
-                    _ => None,
-                };
-                let step = emf::Step {
-                    order,
-                    iterations,
-                    damping: T::of(damping),
-                };
-                Some(emf::negative_phase(
-                    &self.rbm,
-                    &step,
-                    &mut self.ws,
-                    chains,
-                    b,
-                ))
-            }
-        };
-        self.apply_update(b, persistent, lr);
-        residual
-    }
-
-    /// The gradient (emf-math §1, §4) and the update, from the positive rows of the batch and
-    /// the negative rows the method left, in one pass ([`update::apply`]): W's gradient terms
-    /// and the fused step g = g₀ + W⊙g₁ + W²⊙g₂ − decay; v ← μv + lr·g; W ← W + v; the biases
-    /// by plain SGD on their column sums.
-    fn apply_update(&mut self, b: usize, persistent: bool, lr: T) {
         let Self {
             params,
             rbm,
             state,
             ws,
+            phase,
         } = self;
-        let beta = rbm.beta;
-        let rows = s![..b, ..];
-        let (batch, hp) = (ws.batch.slice(rows), ws.hp.slice(rows));
-        let (neg_v, neg_h) = match &state.chains {
-            Some(Chains::Gibbs { v, .. }) => (v.view(), ws.neg_h.view()),
-            Some(Chains::Magnetisations { m_v, m_h }) if persistent => (m_v.view(), m_h.view()),
-            _ => (ws.neg_v.slice(rows), ws.neg_h.slice(rows)),
+        let pos = || Positive {
+            v: ws.batch.slice(rows),
+            h: ws.hp.slice(rows),
         };
-        let pos = beta / T::of(b as f64);
-        let neg = -T::one() / T::of(neg_v.nrows() as f64);
-        let factors = match params.method {
-            Method::Emf { order, .. } => {
-                let scratch = ws.scratch.as_mut().expect("EMF workspace has scratch");
-                meanfield::gradient_factors(rbm, order, neg_v, neg_h, scratch, neg)
-            }
-            _ => [
-                Some(linalg::Outer {
-                    left: neg_v,
-                    right: neg_h,
-                    scale: neg * beta,
-                }),
-                None,
-                None,
-            ],
+        let residual = phase.run(rbm, &pos(), state, persistent);
+        let neg = phase.negative(rbm, state.chains.as_ref(), b, persistent);
+        let pos = Positive {
+            v: ws.batch.slice(rows),
+            h: ws.hp.slice(rows),
         };
-        let (decay_l1, decay_l2) = match params.decay {
-            Decay::None => (T::zero(), T::zero()),
-            Decay::L1 { lambda } => (T::of(lambda), T::zero()),
-            Decay::L2 { lambda } => (T::zero(), T::of(lambda)),
-        };
-        let step = kernels::Step {
-            lr,
-            momentum: T::of(params.momentum),
-            l1: decay_l1,
-            l2: decay_l2,
-        };
-        let [g0, g1, g2] = &mut ws.g;
-        let powers = match &mut ws.powers {
-            Some(p) => [p.w2.view_mut(), p.w3.view_mut()],
-            None => [unused(), unused()],
-        };
-        let targets = update::Targets {
-            w: rbm.w.view_mut(),
-            a: rbm.a.view_mut(),
-            b: rbm.b.view_mut(),
-            velocity: state.velocity.view_mut(),
-            g: [g0.view_mut(), g1.view_mut(), g2.view_mut()],
-            powers,
-        };
-        let [f0, f1, f2] = factors;
-        let positive = linalg::Outer {
-            left: batch,
-            right: hp,
-            scale: pos,
-        };
-        let gradient = update::Gradient {
-            w: [[Some(positive), f0], [f1, None], [f2, None]],
-            visible: [(batch, pos), (neg_v, neg * beta)],
-            hidden: [(hp, pos), (neg_h, neg * beta)],
-        };
-        update::apply(targets, &gradient, step);
+        gradient::step(params, rbm, &mut state.velocity, &mut ws.sums, pos, neg, lr);
+        residual
     }
 
     /// The epoch loop of [`Trainer::fit`], run inside the trainer's pool.
@@ -574,43 +396,7 @@ impl<T: Float> Trainer<T> {
                 format!("{:?}", state.velocity.dim()),
             ));
         }
-        let method = t.core.params.method;
-        match (&state.chains, method) {
-            (None, _) => {}
-            (Some(Chains::Gibbs { v, rngs }), Method::Pcd { chains, .. }) => {
-                if v.dim() != (chains, nv) || rngs.len() != chains {
-                    return Err(shape_err(
-                        "PCD chains",
-                        format!("({chains}, {nv})"),
-                        format!("{:?}", v.dim()),
-                    ));
-                }
-            }
-            (Some(Chains::Magnetisations { m_v, m_h }), Method::Emf { .. }) => {
-                let rows = t.core.params.batch_size;
-                if m_v.dim() != (rows, nv) || m_h.dim() != (rows, nh) {
-                    return Err(shape_err(
-                        "EMF chains",
-                        format!("({rows}, {nv})"),
-                        format!("{:?}", m_v.dim()),
-                    ));
-                }
-            }
-            _ => {
-                return Err(shape_err(
-                    "persistent chains",
-                    format!("chains of {method:?}"),
-                    "other chains".into(),
-                ))
-            }
-        }
-        if matches!(method, Method::Cd { .. }) && state.cd_rngs.len() != t.core.params.batch_size {
-            return Err(shape_err(
-                "CD streams",
-                t.core.params.batch_size.to_string(),
-                state.cd_rngs.len().to_string(),
-            ));
-        }
+        t.core.phase.check_state(&state, nv, nh)?;
         t.core.state = state;
         Ok(t)
     }

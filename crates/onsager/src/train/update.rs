@@ -1,4 +1,7 @@
 //! The gradient and the update of every parameter in one parallel pass over row blocks of W.
+//! `gradient.rs` assembles what goes in; the readable form of the same gradient is
+//! `meanfield::log_z_gradient`, and the test `one_update_equals_the_emf_gradient_formula`
+//! pins the two together.
 //!
 //! Each block of rows computes its slice of every gradient sum (the positive and negative
 //! statistics, and EMF's W⊙ and W²⊙ sums: sequential products over the block's rows), then
@@ -11,17 +14,21 @@
 
 use ndarray::{ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 
-use crate::kernels::{self, Step};
+use super::sgd::{sgd_row, Step};
 use crate::linalg::Outer;
-use crate::Float;
+use crate::meanfield::kernels::powers_row;
+use crate::{EmfOrder, Float};
 
 /// Rows of W per block: about 1/16 of them, a multiple of 16, at least 16.
 fn block_rows(nv: usize) -> usize {
     nv.div_ceil(16).max(16).next_multiple_of(16)
 }
 
-/// The inputs of one gradient (emf-math §1, §4).
+/// The inputs of one gradient (docs/maths.md §1, §4), assembled by `gradient.rs`.
 pub(super) struct Gradient<'a, T> {
+    /// Which of the sums g₁, g₂ are present: the EMF order whose gradient this is (CD, PCD:
+    /// first order, g₀ only).
+    pub terms: EmfOrder,
     /// W's gradient sums g₀, g₁, g₂ (multiplied by 1, W and W² in the step), each the sum of
     /// up to two outer products; a sum with none is unused (its buffer empty).
     pub w: [[Option<Outer<'a, T>>; 2]; 3],
@@ -170,15 +177,15 @@ impl<T: Float> Block<'_, T> {
         let [p2, p3] = &mut t.powers;
         for i in 0..t.w.nrows() {
             let w = row(&mut t.w, i);
-            kernels::sgd_row(
+            let terms = grad.terms;
+            sgd_row(
                 w,
                 row(&mut t.velocity, i),
-                row(g0, i),
-                row(g1, i),
-                row(g2, i),
+                terms,
+                [&*row(g0, i), &*row(g1, i), &*row(g2, i)],
                 step,
             );
-            kernels::powers_row(w, row(p2, i), row(p3, i));
+            powers_row(terms, w, row(p2, i), row(p3, i));
         }
     }
 }
@@ -191,7 +198,7 @@ struct Shape<'g, 'a, T> {
     step: Step<T>,
 }
 
-/// Builds the gradient and applies one step: W and its momentum by kernels::sgd_row (the
+/// Builds the gradient and applies one step: W and its momentum by `sgd::sgd_row` (the
 /// cached powers of W refreshed), the biases by plain SGD at `step.lr`.
 pub(super) fn apply<T: Float>(t: Targets<'_, T>, gradient: &Gradient<'_, T>, step: Step<T>) {
     let nv = t.w.nrows();

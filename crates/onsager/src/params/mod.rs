@@ -1,5 +1,8 @@
 //! Training hyperparameters: a plain, serialisable [`TrainConfig`] with consuming setters, and
-//! the checked [`TrainParams`] that [`TrainConfig::build`] returns (linfa's pattern).
+//! the checked [`TrainParams`] that [`TrainConfig::build`] returns (linfa's pattern). The
+//! defaults live in one place, [`TrainConfig::default`]; the method's own settings are in
+//! `method.rs`, the optimiser's over time in `schedule.rs`, and the parser of named options
+//! that the command line and the Python package share in `options.rs`.
 //!
 //! # Scales
 //! The learning rate multiplies the **mean** gradient over a mini-batch, and the weight-decay
@@ -7,105 +10,19 @@
 //! EMF code divides its decay by the batch size before use, so its "decay 0.01 with batch 100"
 //! is λ = 1e-4 here.
 
+mod method;
+mod options;
+mod schedule;
+
 use std::ops::Deref;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EmfOrder, Error, Result};
+pub use method::{EmfOrder, Method, Persistence, EMF_DAMPING, EMF_ITERATIONS};
+pub use options::OPTION_KEYS;
+pub use schedule::{Decay, Schedule};
 
-/// How the negative ("model") term of the gradient, ∂ log Z, is approximated (emf-math §1).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Method {
-    /// Contrastive divergence: k steps of block Gibbs sampling from the data batch.
-    Cd {
-        /// Gibbs steps per mini-batch (≥ 1).
-        k: usize,
-    },
-    /// Persistent CD: `chains` Gibbs chains carried across mini-batches, k steps each.
-    Pcd {
-        /// Gibbs steps per mini-batch (≥ 1).
-        k: usize,
-        /// Number of persistent chains (≥ 1), initialised from random training rows.
-        chains: usize,
-    },
-    /// Extended mean field: deterministic damped fixed-point iteration of the magnetisations
-    /// of Γ_k (emf-math §3), gradient from emf-math §4. No sampling.
-    Emf {
-        /// Truncation order of the free energy.
-        order: EmfOrder,
-        /// Fixed-point sweeps per mini-batch (≥ 1; 3 is the usual setting).
-        iterations: usize,
-        /// Damping in (0, 1]: m ← damping·σ(field) + (1 − damping)·m.
-        damping: f64,
-        /// Where the magnetisations start at each mini-batch.
-        persistence: Persistence,
-    },
-}
-
-impl Method {
-    /// EMF with the usual settings: persistent, 3 iterations, damping 0.5.
-    pub fn emf(order: EmfOrder) -> Self {
-        Method::Emf {
-            order,
-            iterations: 3,
-            damping: 0.5,
-            persistence: Persistence::Persistent,
-        }
-    }
-}
-
-/// Initialisation of the EMF magnetisations at each mini-batch (emf-math §3).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Persistence {
-    /// "EMF-CD": m_v = the data batch, m_h = P(h | batch), at every mini-batch.
-    DataInit,
-    /// "EMF-PCD": one magnetisation row per batch slot, carried from mini-batch to
-    /// mini-batch, initialised from random training rows.
-    Persistent,
-    /// Data-initialised before epoch `epoch` (1-based), persistent from it on.
-    PersistentFrom {
-        /// The first persistent epoch (≥ 1; 1 is the same as `Persistent`).
-        epoch: usize,
-    },
-}
-
-/// The learning rate of epoch e (0-based) of E.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Schedule {
-    /// The same rate every epoch.
-    Constant,
-    /// Linear from the initial rate at the first epoch to `final_rate` at the last.
-    Linear {
-        /// Rate of the last epoch (≥ 0).
-        final_rate: f64,
-    },
-    /// rate₀ · factorᵉ.
-    Exponential {
-        /// Factor per epoch, in (0, 1].
-        factor: f64,
-    },
-}
-
-/// Weight decay added to the mean W-gradient (only W is decayed, not the biases).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Decay {
-    /// No decay.
-    None,
-    /// −λ·sign(W).
-    L1 {
-        /// λ ≥ 0.
-        lambda: f64,
-    },
-    /// −λ·W.
-    L2 {
-        /// λ ≥ 0.
-        lambda: f64,
-    },
-}
+use crate::{Error, Result};
 
 /// Unchecked training hyperparameters, with consuming setters; [`TrainConfig::build`] checks
 /// them. Defaults (see [`TrainConfig::default`]) are a sound starting point for MNIST-sized data.
@@ -308,16 +225,9 @@ impl TrainParams {
 
     /// The learning rate of epoch `epoch` (0-based) under the schedule.
     pub fn learning_rate_at(&self, epoch: usize) -> f64 {
-        let lr = self.0.learning_rate;
-        match self.0.schedule {
-            Schedule::Constant => lr,
-            Schedule::Linear { final_rate } => {
-                let span = self.0.epochs.saturating_sub(1).max(1) as f64;
-                let t = (epoch as f64 / span).min(1.0);
-                lr + (final_rate - lr) * t
-            }
-            Schedule::Exponential { factor } => lr * factor.powi(epoch as i32),
-        }
+        self.0
+            .schedule
+            .rate(self.0.learning_rate, epoch, self.0.epochs)
     }
 }
 
@@ -339,27 +249,6 @@ impl<'de> Deserialize<'de> for TrainParams {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn schedules_give_the_documented_rates() {
-        let p = |s| {
-            TrainParams::builder()
-                .learning_rate(0.1)
-                .epochs(5)
-                .schedule(s)
-                .build()
-                .unwrap()
-        };
-        let c = p(Schedule::Constant);
-        assert!((0..5).all(|e| c.learning_rate_at(e) == 0.1));
-        let l = p(Schedule::Linear { final_rate: 0.02 });
-        let want = [0.1, 0.08, 0.06, 0.04, 0.02];
-        for (e, w) in want.iter().enumerate() {
-            assert!((l.learning_rate_at(e) - w).abs() < 1e-15, "epoch {e}");
-        }
-        let x = p(Schedule::Exponential { factor: 0.5 });
-        assert!((x.learning_rate_at(3) - 0.0125).abs() < 1e-15);
-    }
 
     #[test]
     fn params_round_trip_through_json_and_deserialising_checks_them() {

@@ -1,4 +1,4 @@
-//! Annealed importance sampling of log Z (Salakhutdinov & Murray 2008; emf-math §5).
+//! Annealed importance sampling of log Z (Salakhutdinov & Murray 2008; docs/maths.md §5).
 //!
 //! From a base-rate model A (W = 0, b = 0, visible bias a_A) to the model B through inverse
 //! temperatures 0 = β₀ < … < β_K = 1, with the hidden units summed out:
@@ -16,7 +16,9 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use crate::kernels::{self, softplus};
+mod kernels;
+
+use crate::kernels::{dot, softplus};
 use crate::rng::{self, Domain, StreamRng};
 use crate::{check, linalg, par, Error, Float, Rbm, Result};
 
@@ -134,20 +136,6 @@ impl BaseModel {
         Ok(Self { visible_bias })
     }
 
-    /// A base model with the given visible bias.
-    ///
-    /// # Errors
-    /// [`Error::NonFinite`] for a non-finite bias, [`Error::Empty`] for an empty one.
-    pub fn from_bias(visible_bias: Array1<f64>) -> Result<Self> {
-        if visible_bias.is_empty() {
-            return Err(Error::Empty {
-                what: "base visible bias",
-            });
-        }
-        check::finite1("base visible bias", &visible_bias.view())?;
-        Ok(Self { visible_bias })
-    }
-
     /// The uniform base model (a_A = 0).
     pub fn uniform(n_visible: usize) -> Self {
         Self {
@@ -242,13 +230,17 @@ impl AisEstimate {
         rbm: &Rbm<T>,
         data: ArrayView2<'_, T>,
     ) -> Result<(f64, f64, f64)> {
-        let f = rbm.free_energy(data)?;
-        let mean_neg_f = -f.mean().expect("non-empty data");
-        Ok((
+        Ok(self.mean_log_likelihood_of(&rbm.free_energy(data)?))
+    }
+
+    /// (estimate, lower, upper) of the mean log-likelihood from the rows' free energies.
+    pub(crate) fn mean_log_likelihood_of(&self, free_energy: &Array1<f64>) -> (f64, f64, f64) {
+        let mean_neg_f = -free_energy.mean().expect("non-empty data");
+        (
             mean_neg_f - self.log_z,
             mean_neg_f - self.log_z_upper,
             mean_neg_f - self.log_z_lower,
-        ))
+        )
     }
 }
 
@@ -322,8 +314,8 @@ impl Ais {
             par::rows_with(v.view_mut(), runs, |_, row, run| {
                 kernels::sigmoid_mix(row, a_s, base_s, T::of(beta));
                 rng::bernoulli_in_place(row, &mut run.rng);
-                run.av = kernels::dot(row, a_s).f64();
-                run.base_av = kernels::dot(row, base_s).f64();
+                run.av = dot(row, a_s).f64();
+                run.base_av = dot(row, base_s).f64();
             });
         };
         // From the base model, the "field" of the visible layer is zero before the first step.

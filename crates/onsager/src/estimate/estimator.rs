@@ -1,0 +1,144 @@
+//! The one entry point to the log-likelihood estimators: an [`Estimator`] chosen once (by the
+//! command line's `--estimator`, the Python `log_likelihood(estimator=...)`, the experiment)
+//! and its [`Estimator::log_likelihood`], which every front end calls (docs/maths.md §5).
+
+use ndarray::{Array1, ArrayView2};
+
+use super::ais::{Ais, BaseModel};
+use super::emf::EmfEstimator;
+use super::exact::{self, Layer};
+use crate::{Float, Rbm, Result};
+
+/// The smaller layer up to which [`Estimator::auto`] enumerates exactly (2^24 states); above it
+/// AIS. The command line's `--estimator auto` has always used this rule.
+pub const AUTO_EXACT_UNITS: usize = 24;
+
+/// How log Z, and with it log p(v), is estimated.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Estimator {
+    /// Enumeration of the smaller layer ([`exact`]); at most [`exact::MAX_UNITS`] units.
+    Exact,
+    /// Annealed importance sampling ([`super::ais`]) with ±3σ bounds, from `base` (`None`:
+    /// the base rate of the rows being evaluated).
+    Ais {
+        /// Runs, temperatures and seed.
+        ais: Ais,
+        /// The base-rate model to anneal from.
+        base: Option<BaseModel>,
+    },
+    /// The extended mean-field estimate −Γ_k(m*) ([`super::emf`]); no error bars.
+    Emf(EmfEstimator),
+}
+
+/// A log-likelihood estimate: per row, its mean and, where the estimator has them, bounds.
+/// Log-likelihoods are in nats; for binary data they are log-probabilities.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LogLikelihood {
+    /// log p(v) of each row.
+    pub per_row: Array1<f64>,
+    /// The mean over rows.
+    pub mean: f64,
+    /// Lower bound of the mean (AIS: −3σ of Ẑ; exact: the mean itself; EMF: none).
+    pub lower: Option<f64>,
+    /// Upper bound of the mean (AIS: +3σ of Ẑ, +∞ when the weights spread too widely for
+    /// one; exact: the mean itself; EMF: none).
+    pub upper: Option<f64>,
+    /// The estimate of log Z.
+    pub log_z: f64,
+    /// Whether the estimator reached its own criterion (EMF: every fixed point within its
+    /// tolerance; exact and AIS: always).
+    pub converged: bool,
+    /// EMF: the largest |Δm| of the last fixed-point sweep.
+    pub residual: Option<f64>,
+}
+
+impl Estimator {
+    /// Exact for models whose smaller layer has at most [`AUTO_EXACT_UNITS`] units, else `ais`
+    /// with the base rate of the evaluated rows.
+    pub fn auto<T: Float>(rbm: &Rbm<T>, ais: Ais) -> Self {
+        if rbm.n_visible().min(rbm.n_hidden()) <= AUTO_EXACT_UNITS {
+            Estimator::Exact
+        } else {
+            Estimator::Ais { ais, base: None }
+        }
+    }
+
+    /// A short name: `exact`, `ais` or `emf-K`.
+    pub fn name(&self) -> String {
+        match self {
+            Estimator::Exact => "exact".into(),
+            Estimator::Ais { .. } => "ais".into(),
+            Estimator::Emf(e) => format!("emf-{}", e.order),
+        }
+    }
+
+    /// log p(v) = −F_c(v) − log Z of each row of `x` with this estimate of log Z.
+    ///
+    /// ```
+    /// use onsager::estimate::{Estimator, emf::EmfEstimator};
+    /// let rbm = onsager::Rbm::<f64>::random(6, 4, 0.1, 1).unwrap();
+    /// let x = ndarray::Array2::from_shape_fn((5, 6), |(i, j)| ((i + j) % 2) as f64);
+    /// let exact = Estimator::Exact.log_likelihood(&rbm, x.view()).unwrap();
+    /// let emf = Estimator::Emf(EmfEstimator::default()).log_likelihood(&rbm, x.view()).unwrap();
+    /// assert_eq!(exact.lower, Some(exact.mean));
+    /// assert!((exact.mean - emf.mean).abs() < 1e-3);
+    /// ```
+    ///
+    /// # Shapes
+    /// `x` is (n × nv).
+    ///
+    /// # Errors
+    /// Bad data (shape, empty, non-finite, outside \[0, 1\]); the estimator's own errors (a
+    /// layer too large to enumerate, bad AIS settings, no finite EMF fixed point).
+    pub fn log_likelihood<T: Float>(
+        &self,
+        rbm: &Rbm<T>,
+        x: ArrayView2<'_, T>,
+    ) -> Result<LogLikelihood> {
+        match self {
+            Estimator::Exact => {
+                let per_row = exact::log_likelihood(rbm, x)?;
+                let log_z = exact::log_partition(rbm, Layer::Smaller)?;
+                let mean = per_row.mean().expect("checked non-empty");
+                Ok(LogLikelihood {
+                    per_row,
+                    mean,
+                    lower: Some(mean),
+                    upper: Some(mean),
+                    log_z,
+                    converged: true,
+                    residual: None,
+                })
+            }
+            Estimator::Ais { ais, base } => {
+                let f = rbm.free_energy(x)?;
+                let z = match base {
+                    Some(base) => ais.log_partition(rbm, base)?,
+                    None => ais.log_partition(rbm, &BaseModel::from_data(x, 1.0)?)?,
+                };
+                let (mean, lower, upper) = z.mean_log_likelihood_of(&f);
+                Ok(LogLikelihood {
+                    per_row: f.mapv(|f| -f - z.log_z),
+                    mean,
+                    lower: Some(lower),
+                    upper: Some(upper),
+                    log_z: z.log_z,
+                    converged: true,
+                    residual: None,
+                })
+            }
+            Estimator::Emf(est) => {
+                let (per_row, z) = est.log_likelihood(rbm, x)?;
+                Ok(LogLikelihood {
+                    mean: per_row.mean().expect("checked non-empty"),
+                    per_row,
+                    lower: None,
+                    upper: None,
+                    log_z: z.log_z,
+                    converged: z.converged,
+                    residual: Some(z.residual),
+                })
+            }
+        }
+    }
+}

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use clap::{Args, ValueEnum};
 use ndarray::Array2;
 use onsager::data::{self, Dataset, Preprocess, Split};
+use onsager::estimate::ais::{Ais, AisSchedule};
 use onsager::Float;
 
 /// Where the data comes from.
@@ -146,4 +147,28 @@ pub fn parse_shape(s: &str) -> Result<(usize, usize), String> {
             .map_err(|_| format!("`{s}` is not ROWSxCOLS"))
     };
     Ok((p(r)?, p(c)?))
+}
+
+/// The AIS options shared by `eval` and `train --ais`.
+#[derive(Args, Clone, Debug)]
+pub struct AisArgs {
+    /// AIS runs.
+    #[arg(long, default_value_t = 100)]
+    pub ais_runs: usize,
+    /// AIS temperatures (Salakhutdinov & Murray's spacing).
+    #[arg(long, default_value_t = 14_500)]
+    pub ais_temperatures: usize,
+}
+
+impl AisArgs {
+    /// The AIS settings, runs drawn from `seed`.
+    pub fn ais(&self, seed: u64) -> Ais {
+        Ais {
+            runs: self.ais_runs,
+            schedule: AisSchedule::Piecewise {
+                temperatures: self.ais_temperatures,
+            },
+            seed,
+        }
+    }
 }

@@ -1,12 +1,28 @@
 //! The `onsager` command line: train RBMs by CD, PCD or EMF, evaluate them, extract features,
-//! sample, and draw what they learned.
+//! sample, and draw what they learned. One module per subcommand (`train/`, `eval`,
+//! `transform`, `sample`, `show`, `info`, `bench/`, `experiment/`); pictures in `draw/`; the
+//! options several commands share in `args`.
+
+/// Calls `$f::<T>(args)` with `T` the dtype of the model file at `$path`.
+macro_rules! with_dtype {
+    ($path:expr, $f:ident($($arg:expr),*)) => {
+        match model::file_dtype($path)? {
+            "float64" => $f::<f64>($($arg),*),
+            _ => $f::<f32>($($arg),*),
+        }
+    };
+}
 
 mod args;
 mod bench;
-mod commands;
+mod draw;
+mod eval;
 mod experiment;
-mod pictures;
+mod info;
+mod sample;
+mod show;
 mod train;
+mod transform;
 
 use std::process::ExitCode;
 
@@ -26,15 +42,15 @@ enum Command {
     /// Train a model: data in, model file out.
     Train(Box<train::TrainArgs>),
     /// Log-likelihood (exact, AIS or EMF), pseudo-likelihood and reconstruction error of data.
-    Eval(commands::EvalArgs),
+    Eval(eval::EvalArgs),
     /// Hidden-unit probabilities P(h|v) of data, written as .npy.
-    Transform(commands::TransformArgs),
+    Transform(transform::TransformArgs),
     /// Samples from Gibbs chains or EMF fixed points, as .npy and a PNG grid.
-    Sample(commands::SampleArgs),
+    Sample(sample::SampleArgs),
     /// PNG pictures: filters, samples, training curves.
-    Show(pictures::ShowArgs),
+    Show(show::ShowArgs),
     /// What a model file holds.
-    Info(commands::InfoArgs),
+    Info(info::InfoArgs),
     /// Time the standard performance case (docs/performance.md).
     Bench(bench::BenchArgs),
     /// Reproducible experiments with a results folder (docs/results.md).
@@ -53,11 +69,11 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Train(a) => train::run(*a),
-        Command::Eval(a) => commands::eval(a).map(|_| ExitCode::SUCCESS),
-        Command::Transform(a) => commands::transform(a).map(|_| ExitCode::SUCCESS),
-        Command::Sample(a) => commands::sample(a).map(|_| ExitCode::SUCCESS),
-        Command::Show(a) => pictures::show(a).map(|_| ExitCode::SUCCESS),
-        Command::Info(a) => commands::info(a).map(|_| ExitCode::SUCCESS),
+        Command::Eval(a) => eval::eval(a).map(|_| ExitCode::SUCCESS),
+        Command::Transform(a) => transform::transform(a).map(|_| ExitCode::SUCCESS),
+        Command::Sample(a) => sample::sample(a).map(|_| ExitCode::SUCCESS),
+        Command::Show(a) => show::show(a).map(|_| ExitCode::SUCCESS),
+        Command::Info(a) => info::info(a).map(|_| ExitCode::SUCCESS),
         Command::Bench(a) => bench::run(a).map(|_| ExitCode::SUCCESS),
         Command::Experiment(a) => experiment::run(a).map(|_| ExitCode::SUCCESS),
     };

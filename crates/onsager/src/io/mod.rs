@@ -11,6 +11,9 @@ pub mod csv;
 pub mod idx;
 pub mod model;
 pub mod npy;
+mod values;
+
+pub use values::Values;
 
 use std::io::Write;
 use std::path::Path;

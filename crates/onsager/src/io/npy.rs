@@ -5,7 +5,7 @@ use std::path::Path;
 use ndarray::{Array2, ArrayView2};
 use ndarray_npy::{ReadNpyExt, WritableElement, WriteNpyExt};
 
-use crate::data::Values;
+use super::Values;
 use crate::{Error, Result};
 
 /// Reads a 2-D `.npy` array of dtype u8, f32 or f64 (rows are samples).

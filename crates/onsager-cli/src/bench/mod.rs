@@ -1,5 +1,7 @@
 //! `onsager bench`: the standard performance case (docs/performance.md).
 
+mod peak;
+
 use std::time::Instant;
 
 use anyhow::Result;
@@ -7,7 +9,7 @@ use clap::Args;
 use ndarray::Array2;
 use onsager::estimate::ais::{Ais, AisSchedule, BaseModel};
 use onsager::estimate::pseudo;
-use onsager::{linalg, EmfOrder, Float, Method, Rbm, TrainParams, Trainer};
+use onsager::{EmfOrder, Float, Method, Rbm, TrainParams, Trainer};
 use serde_json::json;
 
 /// `onsager bench` options.
@@ -110,8 +112,8 @@ struct Row {
 pub fn run(a: BenchArgs) -> Result<()> {
     let threads = rayon::current_num_threads();
     let nh = a.hidden;
-    let peak_small = linalg::measure_peak(BATCH, NV, nh, threads);
-    let peak_large = linalg::measure_peak(1000, NV, nh, threads);
+    let peak_small = peak::measure(BATCH, NV, nh, threads);
+    let peak_large = peak::measure(1000, NV, nh, threads);
     if !a.json {
         println!("threads {threads}; product peak {peak_small:.1} GFLOP/s at {BATCH}x{NV}x{nh}, {peak_large:.1} at 1000x{NV}x{nh}; each case the fastest of {}", a.repeat);
     }
@@ -217,7 +219,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         });
     }
     if !a.quick {
-        let one = linalg::measure_peak(BATCH, NV, nh, 1);
+        let one = peak::measure(BATCH, NV, nh, 1);
         for i in [0, 3] {
             let (name, m) = methods[i];
             let s = best(a.repeat, || epoch(&data, nh, m, 1))?;

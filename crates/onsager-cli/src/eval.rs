@@ -1,0 +1,156 @@
+//! `onsager eval`: log-likelihood by the chosen estimators (through the library's one entry
+//! point, `onsager::Estimator`), pseudo-likelihood and reconstruction error of data.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use onsager::data::Split;
+use onsager::estimate::emf::EmfEstimator;
+use onsager::estimate::pseudo;
+use onsager::io::model::{self, ModelFile};
+use onsager::{EmfOrder, Estimator, Float, LogLikelihood, Rbm};
+use serde_json::json;
+
+use crate::args::{AisArgs, DataArgs};
+
+/// `--estimator` choices.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum EstimatorArg {
+    /// Exact when the smaller layer has at most 24 units, else AIS.
+    Auto,
+    /// Enumeration of the smaller layer (at most 30 units).
+    Exact,
+    /// Annealed importance sampling, with ±3σ bounds.
+    Ais,
+    /// The extended mean-field estimate −Γ(m*) at `--order`.
+    Emf,
+}
+
+/// `onsager eval` options.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// Model file.
+    pub model: PathBuf,
+    /// Data (default: the test split of the bundled sample or of `--dataset`).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Log-likelihood estimators (repeat or separate by commas).
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "auto")]
+    pub estimator: Vec<EstimatorArg>,
+    /// EMF order of `--estimator emf`.
+    #[arg(long, default_value = "2")]
+    pub order: EmfOrder,
+    #[command(flatten)]
+    pub ais: AisArgs,
+    /// Seed (AIS runs, pseudo-likelihood flips, stochastic binarisation).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl EvalArgs {
+    /// The library estimator `arg` names, for `rbm` (AIS from the evaluated rows' base rate).
+    fn estimator<T: Float>(&self, arg: EstimatorArg, rbm: &Rbm<T>) -> Estimator {
+        let ais = self.ais.ais(self.seed);
+        match arg {
+            EstimatorArg::Auto => Estimator::auto(rbm, ais),
+            EstimatorArg::Exact => Estimator::Exact,
+            EstimatorArg::Ais => Estimator::Ais { ais, base: None },
+            EstimatorArg::Emf => Estimator::Emf(EmfEstimator {
+                order: self.order,
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// One table line for an estimate.
+fn line(name: &str, ll: &LogLikelihood) -> String {
+    let label = format!("log-likelihood ({name})");
+    let mut s = format!("{label:28}{:10.3} nats/row", ll.mean);
+    if let (Some(lo), Some(hi), false) = (ll.lower, ll.upper, name == "exact") {
+        s += &format!("   [{lo:.3}, {hi:.3}] (±3σ)");
+    }
+    s += &format!("   log Z {:.3}", ll.log_z);
+    if !ll.converged {
+        s += "  (fixed point not converged)";
+    }
+    s
+}
+
+/// Runs `onsager eval`.
+pub fn eval(a: EvalArgs) -> Result<()> {
+    with_dtype!(&a.model, eval_typed(&a))
+}
+
+fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
+    let file: ModelFile<T> = model::load(&a.model)?;
+    let rbm = &file.rbm;
+    let data = a.data.load::<T>(Split::Test, a.seed)?;
+    let x = data.x.view();
+    if x.ncols() != rbm.n_visible() {
+        bail!(
+            "the model has {} visible units but {} has {} columns",
+            rbm.n_visible(),
+            data.name,
+            x.ncols()
+        );
+    }
+    let mut estimates = serde_json::Map::new();
+    let mut lines = Vec::new();
+    for &arg in &a.estimator {
+        let est = a.estimator(arg, rbm);
+        let ll = est.log_likelihood(rbm, x)?;
+        let name = est.name();
+        let label = match &est {
+            Estimator::Exact => "exact".to_string(),
+            _ => name.to_uppercase(),
+        };
+        lines.push(line(&label, &ll));
+        let mut entry = json!({"estimate": ll.mean, "log_z": ll.log_z, "converged": ll.converged});
+        if let Estimator::Ais { ais, .. } = &est {
+            entry["lower"] = json!(ll.lower);
+            entry["upper"] = json!(ll.upper.filter(|u| u.is_finite()));
+            entry["runs"] = json!(ais.runs);
+            entry["temperatures"] = json!(ais.schedule.betas()?.len() - 1);
+        }
+        if let Some(r) = ll.residual {
+            entry["residual"] = json!(r);
+        }
+        estimates.insert(name.replace('-', ""), entry);
+    }
+    let pl = pseudo::pseudo_log_likelihood(rbm, x, a.seed)?
+        .mean()
+        .expect("rows");
+    let recon = pseudo::reconstruction_error(rbm, x)?;
+    if a.json {
+        let out = json!({
+            "model": a.model, "data": data.name, "rows": x.nrows(),
+            "log_likelihood": estimates, "pseudo_likelihood": pl, "reconstruction_error": recon,
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        println!(
+            "data                        {} ({} rows x {})",
+            data.name,
+            x.nrows(),
+            x.ncols()
+        );
+        println!(
+            "model                       {} ({} x {}, {})",
+            a.model.display(),
+            rbm.n_visible(),
+            rbm.n_hidden(),
+            T::DTYPE
+        );
+        for l in lines {
+            println!("{l}");
+        }
+        println!("pseudo-likelihood           {pl:10.3} nats/row");
+        println!("reconstruction error        {recon:10.5} per unit");
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! `onsager sample`: samples from Gibbs chains or EMF fixed points.
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use ndarray::Array2;
+use onsager::data::Split;
+use onsager::io::model::{self, ModelFile};
+use onsager::{meanfield, EmfOrder, Float, EMF_DAMPING};
+
+use crate::args::{parse_shape, DataArgs};
+use crate::draw;
+
+/// Where sampling chains start.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum Start {
+    /// Uniform random binary states.
+    Noise,
+    /// Rows of the data.
+    Data,
+}
+
+/// `onsager sample` options.
+#[derive(Args, Debug)]
+pub struct SampleArgs {
+    /// Model file.
+    pub model: PathBuf,
+    /// Data for `--from data` (default: the bundled sample's test split).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Number of chains.
+    #[arg(short, long, default_value_t = 64)]
+    pub n: usize,
+    /// Gibbs steps per chain.
+    #[arg(long, default_value_t = 1000)]
+    pub steps: usize,
+    /// Where chains start.
+    #[arg(long, value_enum, default_value_t = Start::Noise)]
+    pub from: Start,
+    /// Instead of Gibbs sampling, iterate the EMF fixed point of this order (1, 2 or 3) from
+    /// the starts and write the visible magnetisations.
+    #[arg(long)]
+    pub emf: Option<u8>,
+    /// Seed of the chains.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output .npy of the samples.
+    #[arg(short, long, default_value = "samples.npy")]
+    pub out: PathBuf,
+    /// Also write the samples as a PNG grid (needs an image shape).
+    #[arg(long)]
+    pub png: Option<PathBuf>,
+    /// Image shape, e.g. 28x28 (default: stored in the model).
+    #[arg(long, value_parser = parse_shape)]
+    pub shape: Option<(usize, usize)>,
+}
+
+/// Runs `onsager sample`.
+pub fn sample(a: SampleArgs) -> Result<()> {
+    with_dtype!(&a.model, sample_typed(&a))
+}
+
+fn sample_typed<T: Float>(a: &SampleArgs) -> Result<()> {
+    let file: ModelFile<T> = model::load(&a.model)?;
+    let rbm = &file.rbm;
+    let nv = rbm.n_visible();
+    if a.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    let start: Array2<T> = match a.from {
+        Start::Noise => {
+            let mut r = onsager::rng::stream(a.seed, onsager::rng::Domain::Sample, u64::MAX);
+            Array2::from_shape_fn((a.n, nv), |_| {
+                T::of((onsager::rng::uniform::<f64>(&mut r) < 0.5) as u8 as f64)
+            })
+        }
+        Start::Data => {
+            let d = a.data.load::<T>(Split::Test, a.seed)?;
+            if d.x.ncols() != nv {
+                bail!(
+                    "the model has {nv} visible units but {} has {} columns",
+                    d.name,
+                    d.x.ncols()
+                );
+            }
+            Array2::from_shape_fn((a.n, nv), |(i, j)| d.x[[i % d.x.nrows(), j]])
+        }
+    };
+    let samples = match a.emf {
+        Some(order) => {
+            let mh = rbm.hidden_probs(start.view())?;
+            let fp = meanfield::fixed_point(
+                rbm,
+                EmfOrder::try_from(order)?,
+                start.view(),
+                mh.view(),
+                T::of(EMF_DAMPING),
+                a.steps,
+                1e-6,
+            )?;
+            fp.m_v
+        }
+        None => rbm.gibbs(start.view(), a.steps, a.seed)?,
+    };
+    if let Some(png) = &a.png {
+        let shape = a.shape.or(file.image_shape).ok_or_else(|| {
+            anyhow::anyhow!("--png needs --shape (the model stores no image shape)")
+        })?;
+        draw::grid::write_grid(
+            png,
+            samples.mapv(|x| x.f64()).view(),
+            shape,
+            draw::grid::Scale::Unit,
+        )?;
+    }
+    onsager::io::npy::write_float(&a.out, samples.view())?;
+    eprintln!("wrote {} ({} samples)", a.out.display(), a.n);
+    Ok(())
+}

@@ -1,0 +1,270 @@
+//! `onsager train`: options in `options.rs`, progress in `monitor.rs`, the run here.
+
+mod monitor;
+mod options;
+
+use std::fs::File;
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::{s, Array2};
+use onsager::data::Split;
+use onsager::estimate::ais::BaseModel;
+use onsager::io::model::{self, ModelFile};
+use onsager::{CancelFlag, EpochMetrics, Estimator, Float, TrainConfig, Trainer};
+
+use crate::args::{DataArgs, Dtype};
+use monitor::{parse_metrics, CliMonitor};
+use options::in_flag_terms;
+pub use options::TrainArgs;
+
+/// Runs `onsager train`; returns the exit code (130 after Ctrl-C, with the model written).
+pub fn run(a: TrainArgs) -> Result<ExitCode> {
+    let dtype = match &a.resume {
+        Some(p) => match model::file_dtype(p)? {
+            "float64" => Dtype::F64,
+            _ => Dtype::F32,
+        },
+        None => a.dtype,
+    };
+    match dtype {
+        Dtype::F32 => run_typed::<f32>(a),
+        Dtype::F64 => run_typed::<f64>(a),
+    }
+}
+
+fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
+    let metrics = parse_metrics(&a.metrics)?;
+    let resumed: Option<ModelFile<T>> = match &a.resume {
+        Some(path) => {
+            let given = a.given_flags();
+            if !given.is_empty() {
+                bail!(
+                    "--resume continues with the options stored in the model; remove {}",
+                    given.join(", ")
+                );
+            }
+            Some(model::load(path)?)
+        }
+        None => None,
+    };
+    let base = match &resumed {
+        Some(f) => f
+            .params
+            .clone()
+            .context("the model file stores no hyperparameters to resume with")?,
+        None => TrainConfig::default(),
+    };
+    let config = a.config(base)?;
+    let params = config.clone().build().map_err(in_flag_terms)?;
+
+    // Training and validation rows.
+    let loaded = a.data.load::<T>(Split::Train, config.seed)?;
+    let mut train_x = loaded.x;
+    let mut validation = None;
+    if let Some(f) = a.validation_split {
+        if !(f > 0.0 && f < 1.0) {
+            bail!("--validation-split {f}: expected a fraction in (0, 1)");
+        }
+        let n = train_x.nrows();
+        let hold = ((n as f64 * f).round() as usize).clamp(1, n - 1);
+        validation = Some(train_x.slice(s![n - hold.., ..]).to_owned());
+        train_x = train_x.slice(s![..n - hold, ..]).to_owned();
+    } else if let Some(p) = &a.validation {
+        let args = DataArgs {
+            data: Some(p.clone()),
+            ..a.data.clone()
+        };
+        validation = Some(args.load::<T>(Split::Test, config.seed)?.x);
+    } else if a.data.has_test_split() {
+        validation = Some(a.data.load::<T>(Split::Test, config.seed)?.x);
+    }
+    let validation = validation.map(|v| {
+        v.slice(s![..v.nrows().min(a.validation_size), ..])
+            .to_owned()
+    });
+    if let Some(v) = &validation {
+        if v.ncols() != train_x.ncols() {
+            bail!(
+                "validation data has {} columns, training data {}",
+                v.ncols(),
+                train_x.ncols()
+            );
+        }
+    }
+    let nv = train_x.ncols();
+
+    let fingerprint = fingerprint(&train_x, &loaded.name);
+    let (mut trainer, history, image_shape) = match resumed {
+        Some(f) => {
+            if let Some(stored) = f.extra.get("training_data") {
+                let (was, now): (serde_json::Value, serde_json::Value) = (
+                    serde_json::from_str(stored)?,
+                    serde_json::from_str(&fingerprint)?,
+                );
+                if was["hash"] != now["hash"] {
+                    bail!(
+                        "--resume: the model was trained on {} ({} rows x {}), this run has {} ({} rows x {}); give the same data options",
+                        was["name"], was["rows"], was["cols"], now["name"], now["rows"], now["cols"]
+                    );
+                }
+            }
+            if f.rbm.n_visible() != nv {
+                bail!(
+                    "the model has {} visible units but the data has {nv} columns",
+                    f.rbm.n_visible()
+                );
+            }
+            let t = match f.state {
+                Some(state) => Trainer::resume(params, f.rbm, state)?,
+                None => Trainer::with_model(params, f.rbm)?,
+            };
+            (t, f.history, a.shape.or(f.image_shape))
+        }
+        None => (
+            Trainer::<T>::new(params, nv)?,
+            Vec::new(),
+            a.shape.or(loaded.dataset.image_shape),
+        ),
+    };
+    if let Some((r, c)) = image_shape {
+        if r * c != nv {
+            bail!(
+                "--shape {r}x{c} has {} pixels but the data has {nv} columns",
+                r * c
+            );
+        }
+    }
+
+    let cancel = CancelFlag::new();
+    {
+        let c = cancel.clone();
+        // A second handler (tests calling run twice) is not an error worth failing for.
+        let _ = ctrlc::set_handler(move || c.cancel());
+    }
+    let interactive = !a.quiet && std::io::stderr().is_terminal();
+    let rows = train_x.nrows() as u64;
+    let bar = interactive.then(|| {
+        let bar = ProgressBar::new(rows * config.epochs as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{bar:40} {human_pos}/{human_len} samples  {rate}  eta {eta}",
+            )
+            .expect("valid template")
+            .with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} samples/s", s.per_sec());
+                },
+            ),
+        );
+        bar.set_position(rows * trainer.epochs_completed() as u64);
+        bar
+    });
+    let log = match &a.log {
+        Some(p) => {
+            Some(File::create(p).with_context(|| format!("cannot write the log {}", p.display()))?)
+        }
+        None => None,
+    };
+    if !a.quiet {
+        eprintln!(
+            "training {} with {} hidden units on {} rows x {nv} of {}{}",
+            config.method,
+            config.n_hidden,
+            train_x.nrows(),
+            loaded.name,
+            validation
+                .as_ref()
+                .map(|v| format!("; validating on {} rows", v.nrows()))
+                .unwrap_or_default()
+        );
+    }
+    let mut mon = CliMonitor {
+        cancel: cancel.clone(),
+        bar,
+        plain: !a.quiet && !interactive,
+        validation,
+        metrics,
+        log,
+        log_error: None,
+        history,
+        checkpoint_every: a.checkpoint_every,
+        seed: config.seed,
+        rows_per_epoch: rows,
+    };
+    let save = |trainer: &Trainer<T>, history: &[EpochMetrics]| -> Result<()> {
+        let file = ModelFile {
+            rbm: trainer.model().clone(),
+            params: Some(config.clone()),
+            epochs_completed: trainer.epochs_completed(),
+            history: history.to_vec(),
+            image_shape,
+            state: Some(trainer.state()),
+            extra: [("training_data".to_string(), fingerprint.clone())].into(),
+        };
+        Ok(model::save(&a.out, &file)?)
+    };
+    loop {
+        trainer.fit(train_x.view(), &mut mon)?;
+        save(&trainer, &mon.history)?;
+        if cancel.is_cancelled() || trainer.epochs_completed() >= config.epochs {
+            break;
+        }
+    }
+    if let Some(bar) = &mon.bar {
+        bar.finish_and_clear();
+    }
+    if let Some(e) = mon.log_error {
+        bail!("could not write the metrics log: {e}");
+    }
+    if cancel.is_cancelled() {
+        eprintln!(
+            "interrupted after {} complete epochs; model written to {}",
+            trainer.epochs_completed(),
+            a.out.display()
+        );
+        return Ok(ExitCode::from(130));
+    }
+    if a.ais {
+        let target = mon.validation.as_ref().unwrap_or(&train_x);
+        let est = Estimator::Ais {
+            ais: a.ais_args.ais(config.seed),
+            base: Some(BaseModel::from_data(train_x.view(), 1.0)?),
+        };
+        let ll = est.log_likelihood(trainer.model(), target.view())?;
+        if !a.quiet {
+            let (lo, hi) = (ll.lower.unwrap_or(f64::NAN), ll.upper.unwrap_or(f64::NAN));
+            eprintln!(
+                "AIS: log Z = {:.3}; mean log-likelihood {:.3} [{lo:.3}, {hi:.3}] nats (±3σ)",
+                ll.log_z, ll.mean
+            );
+        }
+        if let Some(last) = mon.history.last_mut() {
+            last.ais_log_likelihood = Some(ll.mean);
+        }
+        save(&trainer, &mon.history)?;
+    }
+    if !a.quiet {
+        eprintln!(
+            "wrote {} ({} epochs)",
+            a.out.display(),
+            trainer.epochs_completed()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// JSON naming the training data and fingerprinting its values (FNV-1a over the bits of every
+/// value), so `--resume` can refuse other data.
+fn fingerprint<T: Float>(x: &Array2<T>, name: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in x.iter() {
+        for byte in v.f64().to_bits().to_le_bytes() {
+            h = (h ^ byte as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    serde_json::json!({"name": name, "rows": x.nrows(), "cols": x.ncols(), "hash": format!("{h:016x}")}).to_string()
+}

@@ -22,7 +22,7 @@ pub fn softplus_v<T: Float>(x: T) -> T {
 }
 
 /// `row[j] ← σ(row[j] + scale·bias[j])`: the conditional probabilities of a layer from its
-/// pre-activations (emf-math §1).
+/// pre-activations (docs/maths.md §1).
 #[multiversion(targets = "simd")]
 pub fn sigmoid_shift<T: Float>(row: &mut [T], bias: &[T], scale: T) {
     for (x, &b) in row.iter_mut().zip(bias) {
@@ -62,7 +62,7 @@ pub fn dot<T: Float>(x: &[T], y: &[T]) -> T {
 }
 
 /// `Σ_j softplus(row[j] + scale·bias[j])`, summed in `T` over 16 lanes (vectorised); the hidden
-/// part of the clamped free energy (emf-math §1).
+/// part of the clamped free energy (docs/maths.md §1).
 #[multiversion(targets = "simd")]
 pub fn softplus_shift_sum<T: Float>(row: &[T], bias: &[T], scale: T) -> T {
     let n = row.len().min(bias.len());
@@ -93,7 +93,7 @@ pub fn sigmoid<T: Float>(x: T) -> T {
     }
 }
 
-/// softplus(x) = log(1 + eˣ), computed as x + log1p(e^−x) for x > 0 (emf-math §1).
+/// softplus(x) = log(1 + eˣ), computed as x + log1p(e^−x) for x > 0 (docs/maths.md §1).
 #[inline(always)]
 pub fn softplus<T: Float>(x: T) -> T {
     if x > T::zero() {
@@ -110,7 +110,7 @@ pub fn log_sigmoid<T: Float>(x: T) -> T {
 }
 
 /// m·log m + (1 − m)·log(1 − m), the negative binary entropy of a unit with mean m
-/// (emf-math §2), with 0·log 0 = 0. Computed in `f64`.
+/// (docs/maths.md §2), with 0·log 0 = 0. Computed in `f64`.
 #[inline(always)]
 pub fn neg_entropy(m: f64) -> f64 {
     let xlogx = |x: f64| if x > 0.0 { x * x.ln() } else { 0.0 };

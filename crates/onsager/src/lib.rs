@@ -11,17 +11,19 @@
 //! Gibbs sampling, the clamped free energy F_c(v) and the energy, all batched (rows are samples).
 //!
 //! ## Training
-//! Hyperparameters are a [`TrainConfig`] checked into [`TrainParams`]; a [`Trainer`] owns the
+//! Hyperparameters are a [`TrainConfig`] (defaults in [`TrainConfig::default`]; named options
+//! as text through [`TrainConfig::with_options`], the parser every front end shares) checked
+//! into [`TrainParams`]; a [`Trainer`] owns the
 //! model and all optimiser state and trains with [`Trainer::fit`] (whole data set, with a
 //! [`Monitor`] for progress and cancellation) or [`Trainer::partial_fit`] (streaming). The
 //! gradient is the mean over the mini-batch of the data term minus the method's estimate of
 //! ∂ log Z:
 //!
-//! | [`Method`] | ∂ log Z from | matrix products per mini-batch |
+//! | [`Method`] (file) | ∂ log Z from | matrix products per mini-batch |
 //! |---|---|---|
-//! | `Cd { k }` | k Gibbs steps from the batch | 2k + 3 |
-//! | `Pcd { k, chains }` | k Gibbs steps of persistent chains | 2k + 4 |
-//! | `Emf { order, iterations, .. }` | the stationary point of Γ_order | 2 + 2·order·iterations + order |
+//! | `Cd { k }` (`train/cd.rs`) | k Gibbs steps from the batch | 2k + 3 |
+//! | `Pcd { k, chains }` (`train/pcd.rs`) | k Gibbs steps of persistent chains | 2k + 4 |
+//! | `Emf { order, iterations, .. }` (`train/emf.rs`) | the stationary point of Γ_order | 2 + 2·order·iterations + order |
 //!
 //! ```
 //! use ndarray::Array2;
@@ -60,9 +62,39 @@
 //! bit-identical results with any number of threads.
 //!
 //! ## The mathematics
-//! Each item's docs name the equation it implements, by section of the project's maths
-//! reference ("emf-math"): the model and the learning rule (§1), the EMF free energy Γ_k (§2),
-//! its fixed point (§3) and gradient (§4) in [`meanfield`], the estimators (§5) in [`estimate`].
+//! Every equation the code implements is derived in the repository's `docs/maths.md`, with its
+//! conventions and the tests that pin it; items cite it by section: the model and the learning
+//! rule (§1), the EMF free energy Γ_k (§2), its fixed point (§3) and gradient (§4) in
+//! [`meanfield`], the estimators (§5) in [`estimate`].
+//!
+//! ## Where things are
+//! | module | holds |
+//! |---|---|
+//! | `params/` | [`TrainConfig`], [`TrainParams`], [`Method`], [`EmfOrder`], [`Persistence`], [`Schedule`], [`Decay`], the named-option parser |
+//! | `model.rs` | [`Rbm`]: conditionals, sampling, free energy |
+//! | `train/` | the [`Trainer`]; one file per method (`cd.rs`, `pcd.rs`, `emf.rs`) behind `phase.rs`; `gradient.rs` → `update.rs` → `sgd.rs` |
+//! | [`meanfield`] | Γ_k, its fixed point, its gradient, their row kernels |
+//! | [`estimate`] | the [`Estimator`] entry point; exact, AIS, EMF, pseudo-likelihood; per-epoch [`Metrics`] |
+//! | [`data`], [`io`] | data sets and preprocessing; file readers, the model file, atomic writes |
+//! | [`linalg`], [`kernels`], [`rng`] | the product layer over faer, scalar kernels, seeded streams |
+//!
+//! Three flags followed from the command line to the maths:
+//!
+//! - `onsager train --order 3`: the CLI hands `("order", "3")` to
+//!   [`TrainConfig::with_options`] (`params/options.rs`), which parses an [`EmfOrder`]
+//!   (`params/method.rs`) into [`Method::Emf`]; `train/phase.rs::for_method` builds the EMF
+//!   phase (`train/emf.rs`), whose sweeps are `meanfield::sweep` (`meanfield/fixed_point.rs`,
+//!   maths §3) with the row kernel `meanfield/kernels.rs::mean_field_update`, and whose
+//!   gradient factors come from `meanfield/gradient.rs` (maths §4) into `train/gradient.rs`.
+//! - `--lr 0.01`: `("learning_rate", "0.01")` → [`TrainConfig::learning_rate`], checked by
+//!   [`TrainConfig::build`]; each epoch's rate is [`TrainParams::learning_rate_at`]
+//!   ([`Schedule::rate`], `params/schedule.rs`), which `train/mod.rs` passes to
+//!   `train/gradient.rs::step` and on to the fused update `train/update.rs` and its row kernel
+//!   `train/sgd.rs::sgd_row` (maths §1, update convention).
+//! - `onsager eval --estimator ais`: the CLI builds an [`Estimator::Ais`] and calls
+//!   [`Estimator::log_likelihood`] (`estimate/estimator.rs`), which runs
+//!   [`estimate::ais::Ais::log_partition`] (`estimate/ais/mod.rs`, maths §5) with its kernels in
+//!   `estimate/ais/kernels.rs`, then subtracts log Z from −F_c ([`Rbm::free_energy`]).
 //!
 //! ## When not to use it
 //! Only binary (Bernoulli) units are supported; real-valued data must be scaled to \[0, 1\]
@@ -83,6 +115,7 @@ mod par;
 mod params;
 pub mod rng;
 mod train;
+pub mod units;
 
 pub use error::{Error, Result};
 pub use estimate::{Estimator, LogLikelihood, Metrics};
@@ -94,6 +127,7 @@ pub use params::{
     EMF_ITERATIONS, OPTION_KEYS,
 };
 pub use train::{FitReport, Trainer, TrainerState};
+pub use units::Visible;
 
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]

@@ -26,8 +26,14 @@ pub enum Domain {
     PcdChain = 4,
     /// Sampling helpers of the model (one stream per row).
     Sample = 5,
-    /// Estimators (one stream per run or row).
-    Estimate = 6,
+    /// Draws of callers outside the library (tests, examples); the library never uses it.
+    Other = 6,
+    /// AIS (one stream per run).
+    AisRun = 7,
+    /// Pseudo-likelihood's flipped bits (one stream per row).
+    PseudoFlip = 8,
+    /// The EMF estimator's random starts (one stream per start).
+    EmfStart = 9,
 }
 
 fn splitmix64(x: u64) -> u64 {

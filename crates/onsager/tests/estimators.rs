@@ -1,4 +1,4 @@
-//! The estimators against exact values (emf-math §6.2, §6.4, §6.5).
+//! The estimators against exact values (docs/maths.md §6.2, §6.4, §6.5).
 
 mod common;
 

@@ -282,3 +282,48 @@ fn mnist_download_verifies_checksums_and_caches() {
     assert!(e.contains("checksum") || e.contains("gzip"), "{e}");
     assert_eq!(std::fs::read_dir(other.path()).unwrap().count(), 0);
 }
+
+/// The model file's bytes with its metadata edited by `edit` (tensors unchanged).
+fn with_metadata(
+    bytes: &[u8],
+    edit: impl FnOnce(&mut std::collections::HashMap<String, String>),
+) -> Vec<u8> {
+    use safetensors::tensor::{SafeTensors, TensorView};
+    let (_, header) = SafeTensors::read_metadata(bytes).unwrap();
+    let mut meta = header.metadata().clone().unwrap();
+    edit(&mut meta);
+    let st = SafeTensors::deserialize(bytes).unwrap();
+    let views: Vec<(String, TensorView<'_>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(name, t)| {
+            let view = TensorView::new(t.dtype(), t.shape().to_vec(), t.data()).unwrap();
+            (name, view)
+        })
+        .collect();
+    safetensors::serialize(views, Some(meta)).unwrap()
+}
+
+#[test]
+fn the_visible_unit_type_is_recorded_and_older_files_load_as_bernoulli() {
+    let rbm = onsager::Rbm::<f32>::random(6, 3, 0.1, 1).unwrap();
+    let bytes = model::to_bytes_file(&ModelFile::new(rbm.clone())).unwrap();
+    let path = std::path::Path::new("m.safetensors");
+    let back = model::from_bytes::<f32>(path, &bytes).unwrap();
+    assert_eq!(back.rbm.visible_units(), onsager::Visible::Bernoulli);
+    assert_eq!(back.rbm, rbm);
+    let old = with_metadata(&bytes, |m| {
+        assert_eq!(m.remove("visible_units").as_deref(), Some("bernoulli"));
+    });
+    assert_eq!(model::from_bytes::<f32>(path, &old).unwrap().rbm, rbm);
+    let future = with_metadata(&bytes, |m| {
+        m.insert("visible_units".into(), "gaussian".into());
+    });
+    let err = model::from_bytes::<f32>(path, &future)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("m.safetensors") && err.contains("unknown visible unit type `gaussian`"),
+        "{err}"
+    );
+}

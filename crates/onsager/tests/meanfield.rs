@@ -1,4 +1,4 @@
-//! Self-checks of the EMF free energy (emf-math §6.2, §6.3): stationarity of the fixed point,
+//! Self-checks of the EMF free energy (docs/maths.md §6.2, §6.3): stationarity of the fixed point,
 //! the gradient against finite differences, and the O(ε^{k+1}) error of −Γ_k(m*) against
 //! exact log Z.
 
@@ -154,7 +154,7 @@ fn minus_gamma_approaches_log_z_with_error_of_order_k_plus_one() {
 
 #[test]
 fn third_order_coefficient_is_two_thirds() {
-    // (log Z − (−Γ₂(m*))) / Σ W³ r_v r_h → 2/3 as ε → 0 (emf-math §2).
+    // (log Z − (−Γ₂(m*))) / Σ W³ r_v r_h → 2/3 as ε → 0 (docs/maths.md §2).
     let base = random_rbm::<f64>(7, 5, 1.0, 1.0, 24);
     let rbm = scale_weights(&base, 0.01);
     let log_z = exact::log_partition(&rbm, Layer::Smaller).unwrap();

@@ -432,7 +432,7 @@ fn weight_decay_shrinks_weights_and_l1_zeroes_more_of_them() {
     );
 }
 
-/// One full-batch EMF update equals the gradient formula (emf-math §1, §4) computed through
+/// One full-batch EMF update equals the gradient formula (docs/maths.md §1, §4) computed through
 /// the public estimators: ΔW = lr·(β/n·VᵀP(h|V) − ∂log Z_EMF/∂W − λW) at the magnetisations
 /// reached by the same sweeps from the data, Δa = lr·β·(mean V − mean m_v), Δb likewise.
 /// 40 visible units put W's rows in three blocks of the fused gradient-and-update pass; every

@@ -76,14 +76,23 @@ fn chart(
         .y_label_area_size(70)
         .build_cartesian_2d(x0..x1, y0..y1)
         .map_err(plot_err)?;
+    // The x axis counts epochs: whole-number ticks only.
+    let span = (x1 - x0).round() as usize;
     c.configure_mesh()
+        .x_labels((span + 1).clamp(2, 12))
         .x_desc(labels.x)
         .y_desc(labels.y)
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 15))
         .light_line_style(RGBColor(235, 235, 235))
         .bold_line_style(RGBColor(210, 210, 210))
-        .x_label_formatter(&|x| tick(*x))
+        .x_label_formatter(&|x| {
+            if (x - x.round()).abs() < 1e-9 {
+                tick(x.round())
+            } else {
+                String::new()
+            }
+        })
         .y_label_formatter(&|y| tick(*y))
         .draw()
         .map_err(plot_err)?;

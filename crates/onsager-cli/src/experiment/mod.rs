@@ -227,10 +227,7 @@ fn mnist(a: &MnistArgs) -> Result<()> {
         );
         rows.push(table_row(which.label(), &f, Some(train_seconds)));
         let id = which.id();
-        gallery.push((
-            which.label().to_lowercase(),
-            pictures(out, &id, rbm, a.seed)?,
-        ));
+        gallery.push((which.label().to_string(), pictures(out, &id, rbm, a.seed)?));
         model::save(
             out.join(format!("{id}.safetensors")),
             &ModelFile {

@@ -16,7 +16,7 @@ use onsager::io::model::{self, ModelFile};
 use onsager::{CancelFlag, EpochMetrics, Estimator, Float, TrainConfig, Trainer};
 
 use crate::args::{DataArgs, Dtype};
-use monitor::{parse_metrics, CliMonitor};
+use monitor::CliMonitor;
 use options::in_flag_terms;
 pub use options::TrainArgs;
 
@@ -36,7 +36,7 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
 }
 
 fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
-    let metrics = parse_metrics(&a.metrics)?;
+    let metrics: onsager::Metrics = a.metrics.parse().map_err(in_flag_terms)?;
     let resumed: Option<ModelFile<T>> = match &a.resume {
         Some(path) => {
             let given = a.given_flags();

@@ -5,24 +5,9 @@ use std::fs::File;
 use std::io::Write;
 use std::ops::ControlFlow;
 
-use anyhow::{bail, Result};
 use indicatif::ProgressBar;
 use ndarray::Array2;
 use onsager::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Float, Metrics, Monitor, Rbm};
-
-pub fn parse_metrics(s: &str) -> Result<Metrics> {
-    let mut m = Metrics::default();
-    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-        match part {
-            "pl" => m.pseudo_likelihood = true,
-            "recon" => m.reconstruction_error = true,
-            "emf" => m.emf_log_likelihood = true,
-            "none" => {}
-            _ => bail!("--metrics: unknown metric `{part}` (pl, recon, emf, none)"),
-        }
-    }
-    Ok(m)
-}
 
 /// Progress bar or plain lines, metrics, log, cancellation, checkpoint pauses.
 pub struct CliMonitor<T: Float> {

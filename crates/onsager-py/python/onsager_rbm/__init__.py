@@ -52,10 +52,12 @@ def load(path):
         params = json.loads(extra["python.params"])
         if "metrics" in params and isinstance(params["metrics"], list):
             params["metrics"] = tuple(params["metrics"])
-    else:
-        spec = d["spec"] or {}
+    elif d["options"] is not None:
+        stored = EMFRBM._params_of_options(d["options"])
         known = cls().get_params(deep=False)
-        params = {k: v for k, v in spec.items() if k in known}
+        params = {k: v for k, v in stored.items() if k in known}
+    else:
+        params = {}
     est = cls(**params)
     components, visible, hidden = d["model"]
     est.components_ = components

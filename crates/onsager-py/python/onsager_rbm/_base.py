@@ -28,6 +28,14 @@ def _seed_of(random_state):
     return int(check_random_state(random_state).randint(0, np.iinfo(np.int32).max))
 
 
+def _text(value):
+    """A parameter value as the text the core's option parser reads (`str` round-trips every
+    float exactly; booleans as true/false)."""
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    return str(value)
+
+
 def _check_unit_interval(X, name="X", owner="the model"):
     """Raises ValueError naming the first value outside [0, 1] (dense or sparse). A negative
     value's message starts as scikit-learn's does ("Negative values in data passed to ...")."""
@@ -72,8 +80,10 @@ def _dense(X, dtype):
 
 
 class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
-    """Shared machinery; subclasses say how their parameters map to a training run
-    (``_spec``), which metrics they watch and how they report progress."""
+    """Shared machinery; subclasses say how their parameters map to the core's named training
+    options (``_options``), which metrics they watch and how they report progress. Types and
+    choices are checked by scikit-learn's ``_parameter_constraints``; every value's range by
+    the core, which names the parameter."""
 
     # -- validation -------------------------------------------------------------------------
 
@@ -143,7 +153,7 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self._rows_map(v, lambda m, b: _core.gibbs(m, b, 1, seed), v.dtype)
 
     def free_energy(self, X):
-        """The free energy F(v) = -log sum_h exp(-E(v, h)) of each row (emf-math §1), so that
+        """The free energy F(v) = -log sum_h exp(-E(v, h)) of each row (docs/maths.md §1), so that
         log p(v) = -F(v) - log Z.
 
         Parameters
@@ -191,8 +201,9 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # -- training ---------------------------------------------------------------------------
 
-    def _spec(self, seed):
-        """The parameters of a training run, by the names `_core.train` reads."""
+    def _options(self, seed):
+        """The training run as the core's named options: (key, text) pairs (see the Rust
+        library's ``TrainConfig::with_options``)."""
         raise NotImplementedError
 
     def _report(self, metrics, seconds):
@@ -216,6 +227,7 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         self
             The fitted model.
         """
+        self._validate_params()
         X = self._validate(X, reset=not hasattr(self, "components_"))
         return self._train(X, partial=True)
 
@@ -236,7 +248,7 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = _dense(X, dtype)
         if first or not partial:
             self._seed = _seed_of(self.random_state) if seed is None else seed
-        spec = self._spec(self._seed)
+        options = [(k, _text(v)) for k, v in self._options(self._seed)]
         if eval_x is not None:
             eval_x = np.asarray(eval_x, dtype=dtype)
         init = None if (first or not partial) else self._model(dtype)
@@ -250,7 +262,7 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
         out = _core.train(
             X,
-            spec,
+            options,
             init=init,
             checkpoint=checkpoint,
             partial=partial,
@@ -291,7 +303,7 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         _core.save(
             str(path),
             self._model(self.components_.dtype),
-            spec=self._spec(getattr(self, "_seed", 0)),
+            options=[(k, _text(v)) for k, v in self._options(getattr(self, "_seed", 0))],
             history=json.dumps(getattr(self, "history_", [])),
             checkpoint=getattr(self, "_checkpoint", None),
             extra=extra,

@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from numbers import Integral, Real
+
 from ._base import _RBM
 
 
@@ -83,6 +85,16 @@ class BernoulliRBM(_RBM):
     BernoulliRBM(n_components=2)
     """
 
+    # Types only; every range is checked by the core, which names the parameter.
+    _parameter_constraints = {
+        "n_components": [Integral],
+        "learning_rate": [Real],
+        "batch_size": [Integral],
+        "n_iter": [Integral],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         n_components=256,
@@ -100,24 +112,22 @@ class BernoulliRBM(_RBM):
         self.verbose = verbose
         self.random_state = random_state
 
-    def _spec(self, seed):
-        return {
-            "n_components": self.n_components,
-            "method": "pcd",
-            "k": 1,
-            "n_chains": None,
-            "learning_rate": self.learning_rate,
-            "learning_rate_schedule": "constant",
-            "batch_size": self.batch_size,
-            "n_iter": self.n_iter,
-            "momentum": 0.0,
-            "weight_decay": 0.0,
-            "decay_kind": "none",
-            "init_std": 0.01,
-            "shuffle": False,
-            "seed": seed,
-            "n_threads": None,
-        }
+    def _options(self, seed):
+        # scikit-learn's algorithm: PCD-1 with one chain per batch row, plain SGD, no
+        # shuffling, no decay.
+        return [
+            ("method", "pcd"),
+            ("n_hidden", self.n_components),
+            ("learning_rate", self.learning_rate),
+            ("batch_size", self.batch_size),
+            ("epochs", self.n_iter),
+            ("momentum", 0.0),
+            ("decay", "none"),
+            ("init_std", 0.01),
+            ("shuffle", False),
+            ("seed", seed),
+            ("k", 1),
+        ]
 
     def _report(self, m, seconds):
         if self.verbose:
@@ -142,6 +152,7 @@ class BernoulliRBM(_RBM):
         self : BernoulliRBM
             The fitted model.
         """
+        self._validate_params()
         X = self._validate(X, reset=True)
         if not self.verbose:
             return self._train(X, partial=False)

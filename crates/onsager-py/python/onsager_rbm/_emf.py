@@ -6,7 +6,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-from ._base import _RBM, _check_unit_interval, _dense, _seed_of
+from numbers import Integral, Real
+
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import _RBM, _check_unit_interval, _dense, _seed_of, _text
 
 _METRIC_LABELS = {
     "pseudo_likelihood": ("pseudo-likelihood", "%.2f"),
@@ -56,7 +60,7 @@ class EMFRBM(_RBM):
     order 1, 2 or 3, or by contrastive divergence (CD-k) or persistent CD (PCD-k).
 
     EMF training replaces the sampled negative phase by the fixed point of the Thouless,
-    Anderson and Palmer free energy Γ_k (emf-math §2-§4): deterministic given the data order,
+    Anderson and Palmer free energy Γ_k (docs/maths.md §2-§4): deterministic given the data order,
     and free of sampling noise.
 
     Parameters
@@ -144,6 +148,34 @@ class EMFRBM(_RBM):
     (200, 8)
     """
 
+    # Types and choices; every range is checked by the core, which names the parameter.
+    _parameter_constraints = {
+        "n_components": [Integral],
+        "method": [StrOptions({"emf", "cd", "pcd"})],
+        "order": [Integral],
+        "iterations": [Integral],
+        "damping": [Real],
+        "persistence": [StrOptions({"persistent", "data"}), Integral],
+        "k": [Integral],
+        "n_chains": [Integral, None],
+        "learning_rate": [Real],
+        "learning_rate_schedule": [StrOptions({"constant", "linear", "exponential"})],
+        "final_learning_rate": [Real],
+        "learning_rate_decay": [Real],
+        "batch_size": [Integral],
+        "n_iter": [Integral],
+        "momentum": [Real],
+        "weight_decay": [Real],
+        "decay_kind": [StrOptions({"l2", "l1", "none"})],
+        "init_std": [Real],
+        "shuffle": ["boolean"],
+        "validation_fraction": [Real],
+        "metrics": [list, tuple],
+        "n_threads": [Interval(Integral, 1, None, closed="left"), None],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         n_components=256,
@@ -199,17 +231,78 @@ class EMFRBM(_RBM):
 
     # -- training ---------------------------------------------------------------------------
 
-    def _spec(self, seed):
-        spec = {
-            name: getattr(self, name)
-            for name in (
-                "n_components method order iterations damping persistence k n_chains "
-                "learning_rate learning_rate_schedule final_learning_rate learning_rate_decay "
-                "batch_size n_iter momentum weight_decay decay_kind init_std shuffle n_threads"
-            ).split()
+    def _options(self, seed):
+        schedule = {
+            "constant": "constant",
+            "linear": f"linear:{_text(self.final_learning_rate)}",
+            "exponential": f"exp:{_text(self.learning_rate_decay)}",
+        }[self.learning_rate_schedule]
+        decay = "none" if self.decay_kind == "none" else f"{self.decay_kind}:{_text(self.weight_decay)}"
+        options = [
+            ("method", self.method),
+            ("n_hidden", self.n_components),
+            ("learning_rate", self.learning_rate),
+            ("schedule", schedule),
+            ("batch_size", self.batch_size),
+            ("epochs", self.n_iter),
+            ("momentum", self.momentum),
+            ("decay", decay),
+            ("init_std", self.init_std),
+            ("shuffle", self.shuffle),
+            ("seed", seed),
+            ("threads", 0 if self.n_threads is None else self.n_threads),
+        ]
+        if self.method in ("cd", "pcd"):
+            options.append(("k", self.k))
+        if self.method == "pcd" and self.n_chains is not None:
+            options.append(("chains", self.n_chains))
+        if self.method == "emf":
+            options += [
+                ("order", self.order),
+                ("iterations", self.iterations),
+                ("damping", self.damping),
+                ("persistence", self.persistence),
+            ]
+        return options
+
+    @staticmethod
+    def _params_of_options(options):
+        """The estimator parameters of a stored training configuration (the core's named
+        options, as ``_options`` writes them), for models trained by the command line."""
+        o = dict(options)
+        p = {
+            "n_components": int(o["n_hidden"]),
+            "method": o["method"],
+            "learning_rate": float(o["learning_rate"]),
+            "batch_size": int(o["batch_size"]),
+            "n_iter": int(o["epochs"]),
+            "momentum": float(o["momentum"]),
+            "init_std": float(o["init_std"]),
+            "shuffle": o["shuffle"] == "true",
+            "random_state": int(o["seed"]),
         }
-        spec["seed"] = seed
-        return spec
+        kind, _, value = o["schedule"].partition(":")
+        if kind == "linear":
+            p.update(learning_rate_schedule="linear", final_learning_rate=float(value))
+        elif kind == "exp":
+            p.update(learning_rate_schedule="exponential", learning_rate_decay=float(value))
+        kind, _, value = o["decay"].partition(":")
+        p["decay_kind"] = kind
+        if value:
+            p["weight_decay"] = float(value)
+        if "k" in o:
+            p["k"] = int(o["k"])
+        if "chains" in o:
+            p["n_chains"] = int(o["chains"])
+        if "order" in o:
+            persistence = o["persistence"]
+            p.update(
+                order=int(o["order"]),
+                iterations=int(o["iterations"]),
+                damping=float(o["damping"]),
+                persistence=int(persistence[5:]) if persistence.startswith("from:") else persistence,
+            )
+        return p
 
     def _split(self, X, seed):
         """(training rows, monitoring rows) by ``validation_fraction``, drawn from `seed`."""
@@ -254,6 +347,7 @@ class EMFRBM(_RBM):
         -------
         self : EMFRBM
         """
+        self._validate_params()
         X = self._validate(X, reset=True)
         seed = _seed_of(self.random_state)
         X, watch = self._split(_dense(X, X.dtype), seed)
@@ -274,7 +368,7 @@ class EMFRBM(_RBM):
         self, X, estimator="ais", *, n_runs=100, n_temperatures=14500, order=None,
         random_state=None,
     ):
-        """Estimate the log-likelihood of the rows of X (emf-math §5).
+        """Estimate the log-likelihood of the rows of X (docs/maths.md §5).
 
         Parameters
         ----------
@@ -309,14 +403,11 @@ class EMFRBM(_RBM):
             "seed": _seed_of(random_state),
         }
         r = _core.log_likelihood(self._model(dtype), X, options)
-        per_row = r["per_row"]
-        mean = float(per_row.mean())
-        mean_f = mean + r["log_z"]
         return LogLikelihood(
-            mean=mean,
-            lower=mean_f - r["log_z_upper"],
-            upper=mean_f - r["log_z_lower"],
-            per_row=per_row,
+            mean=r["mean"],
+            lower=r["lower"],
+            upper=r["upper"],
+            per_row=r["per_row"],
             log_z=r["log_z"],
             estimator=estimator,
             converged=r["converged"],

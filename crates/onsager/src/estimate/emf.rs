@@ -1,4 +1,4 @@
-//! EMF estimates of log Z and of the log-likelihood (emf-math §5):
+//! EMF estimates of log Z and of the log-likelihood (docs/maths.md §5):
 //! log Z ≈ −Γ_k(m*) at a converged fixed point, and log p(v) ≈ −F_c(v) + Γ_k(m*).
 //!
 //! Γ_k is not convex, so the fixed-point equations are solved from several starts at once (one
@@ -101,8 +101,8 @@ impl EmfEstimator {
         if let Some(s) = &starts {
             mv.slice_mut(ndarray::s![..data_rows, ..]).assign(s);
         }
-        let mut r = rng::stream(self.seed, Domain::Estimate, u64::MAX);
-        for mut row in mv.rows_mut().into_iter().skip(data_rows + 1) {
+        for (s, mut row) in mv.rows_mut().into_iter().skip(data_rows + 1).enumerate() {
+            let mut r = rng::stream(self.seed, Domain::EmfStart, s as u64);
             row.iter_mut().for_each(|x| *x = rng::uniform::<T>(&mut r));
         }
         let mh = rbm.hidden_probs(mv.view())?;

@@ -1,4 +1,4 @@
-//! Exact log Z by enumeration (emf-math §5), for small models.
+//! Exact log Z by enumeration (docs/maths.md §5), for small models.
 //!
 //! Summing out the other layer analytically,
 //!

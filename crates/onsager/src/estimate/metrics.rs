@@ -19,6 +19,33 @@ pub struct Metrics {
     pub emf_log_likelihood: bool,
 }
 
+/// A comma-separated list of figures, each by its short or long name: `pl` or
+/// `pseudo_likelihood`, `recon` or `reconstruction_error`, `emf` or `emf_log_likelihood`;
+/// `none` (or nothing) for none.
+impl std::str::FromStr for Metrics {
+    type Err = crate::Error;
+    fn from_str(s: &str) -> crate::Result<Self> {
+        let mut m = Metrics::default();
+        for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part {
+                "pl" | "pseudo_likelihood" => m.pseudo_likelihood = true,
+                "recon" | "reconstruction_error" => m.reconstruction_error = true,
+                "emf" | "emf_log_likelihood" => m.emf_log_likelihood = true,
+                "none" => {}
+                _ => {
+                    return Err(crate::Error::InvalidParam {
+                        name: "metrics",
+                        value: part.to_string(),
+                        reason: "expected pl (pseudo_likelihood), recon (reconstruction_error), \
+                                 emf (emf_log_likelihood) or none",
+                    })
+                }
+            }
+        }
+        Ok(m)
+    }
+}
+
 impl Metrics {
     /// Whether no figure is asked for.
     pub fn is_empty(&self) -> bool {
@@ -58,5 +85,19 @@ impl Metrics {
                 .and_then(finite);
         }
         m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Metrics;
+
+    #[test]
+    fn metrics_parse_by_short_and_long_names() {
+        let m: Metrics = "pl, reconstruction_error".parse().unwrap();
+        assert!(m.pseudo_likelihood && m.reconstruction_error && !m.emf_log_likelihood);
+        assert!("none".parse::<Metrics>().unwrap().is_empty());
+        assert!("".parse::<Metrics>().unwrap().is_empty());
+        assert!("emf,likelihood".parse::<Metrics>().is_err());
     }
 }

@@ -1,5 +1,5 @@
 //! Cheap proxies: the pseudo-likelihood (exactly as scikit-learn's `BernoulliRBM.score_samples`)
-//! and the reconstruction error (emf-math §5).
+//! and the reconstruction error (docs/maths.md §5).
 
 use ndarray::{Array1, Array2, ArrayView2};
 
@@ -7,7 +7,7 @@ use crate::rng::{self, Domain};
 use crate::{check, Error, Float, Rbm, Result};
 
 /// Pseudo-likelihood per row with one bit flipped per row: row i flips column `flips[i]`,
-/// giving ṽ, and scores nv · log σ(F_c(ṽ) − F_c(v)) (emf-math §5). For binary v this is nv
+/// giving ṽ, and scores nv · log σ(F_c(ṽ) − F_c(v)) (docs/maths.md §5). For binary v this is nv
 /// times log P(v_i | v_{−i}) of the flipped unit.
 ///
 /// # Errors
@@ -58,7 +58,7 @@ pub fn pseudo_log_likelihood<T: Float>(
     let flips: Vec<usize> = (0..data.nrows())
         .map(|i| {
             rng::index(
-                &mut rng::stream(seed, Domain::Estimate, i as u64),
+                &mut rng::stream(seed, Domain::PseudoFlip, i as u64),
                 rbm.n_visible(),
             )
         })

@@ -14,7 +14,8 @@
 //! | `state.emf.m_v`, `state.emf.m_h` | (batch, nv), (batch, nh) | checkpoints, persistent EMF |
 //!
 //! Metadata (string → string): `format` = `onsager-rbm`, `format_version` = `1`,
-//! `onsager_version`, `dtype`, `beta`, `epochs_completed`, and as JSON `params` (the
+//! `onsager_version`, `dtype`, `beta`, `visible_units` (`bernoulli`; absent in older files,
+//! which hold Bernoulli models), `epochs_completed`, and as JSON `params` (the
 //! hyperparameters), `history` (a list of [`EpochMetrics`]), `image_shape` (`[rows, cols]`) and,
 //! in checkpoints, `state` (epochs, random-stream states).
 //!
@@ -35,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::rng::StreamRng;
 use crate::train::Chains;
-use crate::{EpochMetrics, Error, Float, Rbm, Result, TrainConfig, TrainerState};
+use crate::{EpochMetrics, Error, Float, Rbm, Result, TrainConfig, TrainerState, Visible};
 
 /// The format version this library writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
@@ -133,6 +134,7 @@ pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
         ("onsager_version".into(), env!("CARGO_PKG_VERSION").into()),
         ("dtype".into(), T::DTYPE.into()),
         ("beta".into(), m.rbm.beta.f64().to_string()),
+        ("visible_units".into(), m.rbm.visible.to_string()),
         ("epochs_completed".into(), m.epochs_completed.to_string()),
         ("history".into(), json(&m.history)),
     ]);
@@ -372,9 +374,17 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
     let a = Array1::from(tensor(path, &st, "visible_bias", &[nv])?);
     let b = Array1::from(tensor(path, &st, "hidden_bias", &[nh])?);
     let beta: f64 = meta.get("beta").and_then(|v| v.parse().ok()).unwrap_or(1.0);
-    let rbm = Rbm::from_parts(w, a, b)
+    // Files written before unit types were recorded hold Bernoulli models.
+    let visible: Visible = match meta.get("visible_units") {
+        Some(v) => v
+            .parse()
+            .map_err(|_| bad(path, format!("unknown visible unit type `{v}`")))?,
+        None => Visible::Bernoulli,
+    };
+    let mut rbm = Rbm::from_parts(w, a, b)
         .and_then(|r| r.with_beta(T::of(beta)))
         .map_err(|e| bad(path, e.to_string()))?;
+    rbm.visible = visible;
     let json_err = |what: &str, e: serde_json::Error| {
         bad(path, format!("metadata `{what}` is not valid: {e}"))
     };

@@ -109,6 +109,52 @@ impl TrainConfig {
         Ok(self)
     }
 
+    /// The configuration as named options, the inverse of [`TrainConfig::with_options`]:
+    /// every general option and the settings of the configured method, each as the text
+    /// `with_options` reads back to the same value.
+    ///
+    /// ```
+    /// use onsager::TrainConfig;
+    /// let c = TrainConfig::default().learning_rate(0.0123);
+    /// assert_eq!(TrainConfig::default().with_options(&c.to_options()).unwrap(), c);
+    /// ```
+    pub fn to_options(&self) -> Vec<(&'static str, String)> {
+        let mut v: Vec<(&'static str, String)> = vec![
+            ("method", self.method.name().into()),
+            ("n_hidden", self.n_hidden.to_string()),
+            ("learning_rate", self.learning_rate.to_string()),
+            ("schedule", self.schedule.to_string()),
+            ("batch_size", self.batch_size.to_string()),
+            ("epochs", self.epochs.to_string()),
+            ("momentum", self.momentum.to_string()),
+            ("decay", self.decay.to_string()),
+            ("init_std", self.init_std.to_string()),
+            ("shuffle", self.shuffle.to_string()),
+            ("seed", self.seed.to_string()),
+            ("beta", self.beta.to_string()),
+            ("threads", self.threads.to_string()),
+        ];
+        match self.method {
+            Method::Cd { k } => v.push(("k", k.to_string())),
+            Method::Pcd { k, chains } => {
+                v.push(("k", k.to_string()));
+                v.push(("chains", chains.to_string()));
+            }
+            Method::Emf {
+                order,
+                iterations,
+                damping,
+                persistence,
+            } => {
+                v.push(("order", order.to_string()));
+                v.push(("iterations", iterations.to_string()));
+                v.push(("damping", damping.to_string()));
+                v.push(("persistence", persistence.to_string()));
+            }
+        }
+        v
+    }
+
     /// Applies one known option.
     fn apply(&mut self, key: &'static str, v: &str) -> Result<()> {
         let not_here = |reason: &'static str| Error::InvalidParam {
@@ -192,6 +238,32 @@ mod tests {
                 persistence: Persistence::PersistentFrom { epoch: 4 }
             }
         );
+    }
+
+    #[test]
+    fn options_round_trip_for_every_method() {
+        for method in [
+            Method::cd(3),
+            Method::pcd(2, 17),
+            Method::Emf {
+                order: EmfOrder::Third,
+                iterations: 9,
+                damping: 0.3,
+                persistence: Persistence::PersistentFrom { epoch: 4 },
+            },
+        ] {
+            let c = TrainConfig::default()
+                .method(method)
+                .learning_rate(0.1 + 0.2)
+                .schedule(Schedule::Exponential { factor: 0.97 })
+                .decay(Decay::L1 { lambda: 3e-5 })
+                .shuffle(false)
+                .seed(u64::MAX);
+            let back = TrainConfig::default()
+                .with_options(&c.to_options())
+                .unwrap();
+            assert_eq!(back, c, "{method}");
+        }
     }
 
     #[test]

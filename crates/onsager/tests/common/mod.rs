@@ -8,7 +8,7 @@ use rand_distr::StandardNormal;
 
 /// A model with W ~ N(0, w_std²), a, b ~ N(0, bias_std²), from `seed`.
 pub fn random_rbm<T: Float>(nv: usize, nh: usize, w_std: f64, bias_std: f64, seed: u64) -> Rbm<T> {
-    let mut r = onsager::rng::stream(seed, onsager::rng::Domain::Estimate, 999);
+    let mut r = onsager::rng::stream(seed, onsager::rng::Domain::Other, 999);
     let mut n = |s: f64| T::of(s * r.sample::<f64, _>(StandardNormal));
     let w = Array2::from_shape_fn((nv, nh), |_| n(w_std));
     let a = Array1::from_shape_fn(nv, |_| n(bias_std));

@@ -295,7 +295,7 @@ impl Ais {
 
         let mut runs: Vec<Run> = (0..m)
             .map(|i| Run {
-                rng: rng::stream(self.seed, Domain::Estimate, i as u64),
+                rng: rng::stream(self.seed, Domain::AisRun, i as u64),
                 log_w: 0.0,
                 av: 0.0,
                 base_av: 0.0,

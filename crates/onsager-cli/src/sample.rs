@@ -7,7 +7,7 @@ use clap::{Args, ValueEnum};
 use ndarray::Array2;
 use onsager::data::Split;
 use onsager::io::model::{self, ModelFile};
-use onsager::{meanfield, EmfOrder, Float, EMF_DAMPING};
+use onsager::{meanfield, Float};
 
 use crate::args::{parse_shape, DataArgs};
 use crate::draw;
@@ -89,17 +89,7 @@ fn sample_typed<T: Float>(a: &SampleArgs) -> Result<()> {
     };
     let samples = match a.emf {
         Some(order) => {
-            let mh = rbm.hidden_probs(start.view())?;
-            let fp = meanfield::fixed_point(
-                rbm,
-                EmfOrder::try_from(order)?,
-                start.view(),
-                mh.view(),
-                T::of(EMF_DAMPING),
-                a.steps,
-                1e-6,
-            )?;
-            fp.m_v
+            meanfield::mean_field_samples(rbm, order.try_into()?, start.view(), a.steps)?
         }
         None => rbm.gibbs(start.view(), a.steps, a.seed)?,
     };

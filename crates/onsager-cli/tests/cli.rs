@@ -197,8 +197,9 @@ fn round_trip_on_the_bundled_sample() {
     ok(d, &["show", "samples", "samples.npy", "-o", "s2.png"]);
     assert_eq!(png_size(&d.join("s2.png")), (3 * 29 + 1, 3 * 29 + 1));
     let c = ok(d, &["show", "curves", "log.jsonl", "-o", "c.png"]);
-    assert!(c.contains("pseudo-ll"));
-    assert_eq!(png_size(&d.join("c.png")), (800, 600));
+    assert!(c.contains("pseudo-likelihood (nats)"), "{c}");
+    // One 260-pixel panel per quantity in the log: pseudo-likelihood, recon. error, rows/s.
+    assert_eq!(png_size(&d.join("c.png")), (900, 3 * 260));
     let info = ok(d, &["info", "m.safetensors"]);
     assert!(
         info.contains("trained on      bundled mnist sample (train) (600 rows x 784)"),

@@ -126,10 +126,11 @@ fn quick_mnist_experiment_writes_every_output_and_learns() {
     }
     assert!(table.contains("| untrained |"));
     for chart in ["log-likelihood-ais.png", "log-likelihood-emf2.png"] {
-        assert_eq!(png_size(&out.join(chart)), (1000, 560));
+        assert_eq!(png_size(&out.join(chart)), (1000, 600));
     }
-    // Galleries: eight 4 × 4 panels (117 pixels square), four to a row, labelled.
+    // Galleries: eight 4 × 4 panels (117 pixels square), four to a row, each under an
+    // 18-pixel label.
     for gallery in ["filters-all.png", "samples-all.png"] {
-        assert_eq!(png_size(&out.join(gallery)), (588, 338));
+        assert_eq!(png_size(&out.join(gallery)), (588, 342));
     }
 }

@@ -54,11 +54,9 @@ array_fn! {
 
 array_fn! {
     /// The visible magnetisations of the EMF fixed point of `order` reached from each row
-    /// (the library's default damping, at most `steps` sweeps).
+    /// (`onsager::meanfield::mean_field_samples`: at most `steps` sweeps).
     fn mean_field(order: u8, steps: usize) |rbm, x| {
-        let order = EmfOrder::try_from(order)?;
-        let mh = rbm.hidden_probs(x)?;
-        meanfield::fixed_point(rbm, order, x, mh.view(), T::of(onsager::EMF_DAMPING), steps, 1e-6).map(|fp| fp.m_v)
+        meanfield::mean_field_samples(rbm, EmfOrder::try_from(order)?, x, steps)
     }
 }
 

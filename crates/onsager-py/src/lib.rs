@@ -6,7 +6,7 @@
 //! - A model crosses as a tuple `(components, intercept_visible, intercept_hidden)` in
 //!   scikit-learn's orientation (components is nh × nv, that is Wᵀ), all of one dtype, float32
 //!   or float64; data arrays come in the same dtype. Data is read in place (no copy) whatever
-//!   its strides; the model, which is small, is copied into a Rust [`Rbm`] per call.
+//!   its strides; the model, which is small, is copied into a Rust `onsager::Rbm` per call.
 //! - Every computation runs with the GIL released.
 //! - Library errors become `ValueError` (bad input or parameters), `OSError` (files) or
 //!   `RuntimeError` (divergence, numerical failure).

@@ -14,7 +14,8 @@ import numpy as np
 
 from . import _core
 from ._bernoulli import BernoulliRBM
-from ._emf import EMFRBM, LogLikelihood
+from ._emf import EMFRBM
+from ._likelihood import LogLikelihood
 
 __version__ = _core.__version__
 

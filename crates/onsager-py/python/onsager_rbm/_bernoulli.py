@@ -1,8 +1,8 @@
 """`BernoulliRBM`: scikit-learn's estimator of the same name, on onsager's core."""
 
-import numpy as np
-
 from numbers import Integral, Real
+
+import numpy as np
 
 from ._base import _RBM
 

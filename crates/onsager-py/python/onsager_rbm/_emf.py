@@ -1,16 +1,15 @@
 """`EMFRBM`: every training method and estimator onsager has, as a scikit-learn transformer."""
 
-from dataclasses import dataclass
+from numbers import Integral, Real
+
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-from numbers import Integral, Real
-
-from sklearn.utils._param_validation import Interval, StrOptions
-
 from ._base import _RBM, _check_unit_interval, _dense, _seed_of, _text
+from ._likelihood import LogLikelihood
 
 _METRIC_LABELS = {
     "pseudo_likelihood": ("pseudo-likelihood", "%.2f"),
@@ -19,40 +18,6 @@ _METRIC_LABELS = {
 }
 # Rows the per-epoch metrics use when there is no validation slice.
 _MONITOR_ROWS = 1000
-
-
-@dataclass(frozen=True)
-class LogLikelihood:
-    """A log-likelihood estimate (nats).
-
-    Attributes
-    ----------
-    mean : float
-        Mean log-likelihood per row.
-    lower, upper : float
-        Bounds on ``mean``: AIS's ±3 standard deviations of its estimate of Z (``lower`` is
-        -inf when the interval reaches Z = 0); equal to ``mean`` for ``exact``; NaN for
-        ``emf``, which has no error bar.
-    per_row : ndarray of shape (n_samples,)
-        log p(v) of each row, -F(v) - log Z.
-    log_z : float
-        The estimate of log Z.
-    estimator : str
-        'exact', 'ais' or 'emf'.
-    converged : bool
-        For 'emf', whether the fixed-point iteration converged (always True otherwise).
-    """
-
-    mean: float
-    lower: float
-    upper: float
-    per_row: np.ndarray
-    log_z: float
-    estimator: str
-    converged: bool
-
-    def __float__(self):
-        return float(self.mean)
 
 
 class EMFRBM(_RBM):

@@ -170,3 +170,21 @@ pub fn fixed_point<T: Float>(
         residual,
     })
 }
+
+/// The visible magnetisations of the EMF fixed point reached from each row of `start`
+/// (m_v = the row, m_h = P(h | row)), with the default damping, within `max_sweeps` sweeps of
+/// a tolerance of 10⁻⁶: the mean-field "samples" of `onsager sample --emf` and of the Python
+/// `sample(mean_field_order=...)`.
+///
+/// # Errors
+/// As [`fixed_point`], for `start`.
+pub fn mean_field_samples<T: Float>(
+    rbm: &Rbm<T>,
+    order: EmfOrder,
+    start: ArrayView2<'_, T>,
+    max_sweeps: usize,
+) -> Result<Array2<T>> {
+    let m_h = rbm.hidden_probs(start)?;
+    let damping = T::of(crate::EMF_DAMPING);
+    Ok(fixed_point(rbm, order, start, m_h.view(), damping, max_sweeps, 1e-6)?.m_v)
+}

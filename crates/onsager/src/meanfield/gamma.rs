@@ -2,7 +2,7 @@
 
 use ndarray::{Array1, ArrayView2};
 
-use super::{check_magnetisations, fixed_point::fields, variances, Powers, Scratch};
+use super::{fixed_point::fields, standard_magnetisations, variances, Powers, Scratch};
 use crate::kernels::neg_entropy;
 use crate::{par, EmfOrder, Float, Rbm, Result};
 
@@ -41,6 +41,7 @@ fn gamma_into<T: Float>(
         g
     });
 }
+
 /// Γ_k(m) for each magnetisation row (docs/maths.md §2); −Γ_k at a fixed point approximates log Z.
 ///
 /// # Errors
@@ -51,8 +52,7 @@ pub fn gamma<T: Float>(
     m_v: ArrayView2<'_, T>,
     m_h: ArrayView2<'_, T>,
 ) -> Result<Array1<f64>> {
-    check_magnetisations(rbm, &m_v, &m_h)?;
-    let (m_v, m_h) = (m_v.as_standard_layout(), m_h.as_standard_layout());
+    let (m_v, m_h) = standard_magnetisations(rbm, m_v, m_h)?;
     let (m_v, m_h) = (m_v.view(), m_h.view());
     let pw = Powers::new(rbm.w.view(), order);
     let mut s = Scratch::new(m_v.nrows(), rbm.n_visible(), rbm.n_hidden());

@@ -4,7 +4,7 @@
 
 use ndarray::{Array2, ArrayView2, Zip};
 
-use super::{check_magnetisations, variances, Powers, Scratch};
+use super::{standard_magnetisations, variances, Powers, Scratch};
 use crate::{linalg, EmfOrder, Float, Rbm, Result};
 
 /// The three outer-product sums behind the EMF gradient (docs/maths.md §4), each scaled by
@@ -57,8 +57,7 @@ pub fn log_z_gradient<T: Float>(
     m_v: ArrayView2<'_, T>,
     m_h: ArrayView2<'_, T>,
 ) -> Result<Array2<T>> {
-    check_magnetisations(rbm, &m_v, &m_h)?;
-    let (m_v, m_h) = (m_v.as_standard_layout(), m_h.as_standard_layout());
+    let (m_v, m_h) = standard_magnetisations(rbm, m_v, m_h)?;
     let (m_v, m_h) = (m_v.view(), m_h.view());
     let (nv, nh) = rbm.w.dim();
     let mut s = Scratch::new(m_v.nrows(), nv, nh);

@@ -36,7 +36,7 @@ use ndarray::{Array2, ArrayView2};
 use crate::{check, par, EmfOrder, Error, Float, Rbm, Result};
 
 pub(crate) use fixed_point::sweep;
-pub use fixed_point::{fixed_point, FixedPoint};
+pub use fixed_point::{fixed_point, mean_field_samples, FixedPoint};
 pub use gamma::gamma;
 pub(crate) use gradient::gradient_factors;
 pub use gradient::log_z_gradient;
@@ -135,4 +135,25 @@ pub(crate) fn check_magnetisations<T: Float>(
         });
     }
     Ok(())
+}
+
+/// Magnetisations as the public functions take them: checked (as [`check_magnetisations`])
+/// and in standard layout (views when they already are).
+pub(crate) type Rows<'a, T> = ndarray::CowArray<'a, T, ndarray::Ix2>;
+
+/// Checks `m_v`, `m_h` and returns them in standard layout.
+pub(crate) fn standard_magnetisations<'a, T: Float>(
+    rbm: &Rbm<T>,
+    m_v: ArrayView2<'a, T>,
+    m_h: ArrayView2<'a, T>,
+) -> Result<(Rows<'a, T>, Rows<'a, T>)> {
+    check_magnetisations(rbm, &m_v, &m_h)?;
+    let standard = |m: ArrayView2<'a, T>| -> Rows<'a, T> {
+        if m.is_standard_layout() {
+            m.into()
+        } else {
+            m.as_standard_layout().into_owned().into()
+        }
+    };
+    Ok((standard(m_v), standard(m_h)))
 }

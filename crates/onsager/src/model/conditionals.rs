@@ -23,7 +23,7 @@ impl<T: Float> Rbm<T> {
     /// `v` is (n × nv); the result (n × nh).
     ///
     /// # Errors
-    /// [`Error::Shape`], [`Error::Empty`], [`Error::NonFinite`] or [`Error::OutOfRange`] for
+    /// [`Error::Shape`](crate::Error::Shape), [`Error::Empty`](crate::Error::Empty), [`Error::NonFinite`](crate::Error::NonFinite) or [`Error::OutOfRange`](crate::Error::OutOfRange) for
     /// bad input: values must be finite and lie in \[0, 1\].
     ///
     /// ```

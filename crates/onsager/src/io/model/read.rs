@@ -1,219 +1,14 @@
-//! The model file: safetensors holding the parameters (and, in a checkpoint, the optimiser
-//! state), with JSON metadata.
-//!
-//! # Layout
-//! Tensors, all in the model's dtype (`F32` or `F64`), little-endian, C order:
-//!
-//! | name | shape | |
-//! |---|---|---|
-//! | `weights` | (nv, nh) | W |
-//! | `visible_bias` | (nv,) | a |
-//! | `hidden_bias` | (nh,) | b |
-//! | `state.velocity` | (nv, nh) | checkpoints: momentum buffer |
-//! | `state.pcd.v` | (chains, nv) | checkpoints, PCD: chain states |
-//! | `state.emf.m_v`, `state.emf.m_h` | (batch, nv), (batch, nh) | checkpoints, persistent EMF |
-//!
-//! Metadata (string → string): `format` = `onsager-rbm`, `format_version` = `1`,
-//! `onsager_version`, `dtype`, `beta`, `visible_units` (`bernoulli`; absent in older files,
-//! which hold Bernoulli models), `epochs_completed`, and as JSON `params` (the
-//! hyperparameters), `history` (a list of [`EpochMetrics`]), `image_shape` (`[rows, cols]`) and,
-//! in checkpoints, `state` (epochs, random-stream states).
-//!
-//! # From Python
-//! ```python
-//! from safetensors.numpy import load_file
-//! from safetensors import safe_open
-//! tensors = load_file("model.safetensors")          # {"weights": ndarray, ...}
-//! meta = safe_open("model.safetensors", "np").metadata()
-//! ```
+//! Reading the model file: the header, the tensors in either precision, the metadata, the
+//! optimiser state; every problem named with the file.
 
-use std::collections::HashMap;
 use std::path::Path;
 
 use ndarray::{Array1, Array2};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
-use serde::{Deserialize, Serialize};
+use safetensors::tensor::{Dtype, SafeTensors};
 
-use crate::rng::StreamRng;
+use super::{dtype_of, ModelFile, StateMeta, FORMAT_VERSION};
 use crate::train::Chains;
-use crate::{EpochMetrics, Error, Float, Rbm, Result, TrainConfig, TrainerState, Visible};
-
-/// The format version this library writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
-
-/// Everything a model file holds.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ModelFile<T: Float> {
-    /// The model.
-    pub rbm: Rbm<T>,
-    /// Hyperparameters it was trained with, if known.
-    pub params: Option<TrainConfig>,
-    /// Epochs trained.
-    pub epochs_completed: usize,
-    /// Metrics per epoch.
-    pub history: Vec<EpochMetrics>,
-    /// Shape of the images its visible units form, if they do (rows, cols).
-    pub image_shape: Option<(usize, usize)>,
-    /// Optimiser state, in checkpoints (see [`crate::Trainer::resume`]).
-    pub state: Option<TrainerState<T>>,
-    /// Application notes, stored as metadata entries `extra.KEY` (the CLI records its training
-    /// data's fingerprint here).
-    pub extra: std::collections::BTreeMap<String, String>,
-}
-
-impl<T: Float> ModelFile<T> {
-    /// A file holding just `rbm`.
-    pub fn new(rbm: Rbm<T>) -> Self {
-        Self {
-            rbm,
-            params: None,
-            epochs_completed: 0,
-            history: Vec::new(),
-            image_shape: None,
-            state: None,
-            extra: Default::default(),
-        }
-    }
-}
-
-/// Random-stream states and counters of a checkpoint (the `state` metadata entry).
-#[derive(Serialize, Deserialize)]
-struct StateMeta {
-    epoch: usize,
-    bias_initialised: bool,
-    order_rng: StreamRng,
-    cd_rngs: Vec<StreamRng>,
-    pcd_rngs: Option<Vec<StreamRng>>,
-}
-
-fn to_bytes<T: Float>(xs: impl Iterator<Item = T>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for x in xs {
-        if T::DTYPE == "float32" {
-            out.extend_from_slice(&(x.f64() as f32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&x.f64().to_le_bytes());
-        }
-    }
-    out
-}
-
-fn dtype_of<T: Float>() -> Dtype {
-    if T::DTYPE == "float32" {
-        Dtype::F32
-    } else {
-        Dtype::F64
-    }
-}
-
-/// Serialises a model file to bytes.
-///
-/// # Errors
-/// [`Error::Format`] if serialisation fails (it does not for valid models).
-pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
-    let mut tensors: Vec<(String, Vec<usize>, Vec<u8>)> = vec![
-        (
-            "weights".into(),
-            m.rbm.w.shape().to_vec(),
-            to_bytes(m.rbm.w.iter().copied()),
-        ),
-        (
-            "visible_bias".into(),
-            vec![m.rbm.a.len()],
-            to_bytes(m.rbm.a.iter().copied()),
-        ),
-        (
-            "hidden_bias".into(),
-            vec![m.rbm.b.len()],
-            to_bytes(m.rbm.b.iter().copied()),
-        ),
-    ];
-    let mut meta = HashMap::from([
-        ("format".to_string(), "onsager-rbm".to_string()),
-        ("format_version".into(), FORMAT_VERSION.to_string()),
-        ("onsager_version".into(), env!("CARGO_PKG_VERSION").into()),
-        ("dtype".into(), T::DTYPE.into()),
-        ("beta".into(), m.rbm.beta.f64().to_string()),
-        ("visible_units".into(), m.rbm.visible.to_string()),
-        ("epochs_completed".into(), m.epochs_completed.to_string()),
-        ("history".into(), json(&m.history)),
-    ]);
-    if let Some(p) = &m.params {
-        meta.insert("params".into(), json(p));
-    }
-    if let Some((r, c)) = m.image_shape {
-        meta.insert("image_shape".into(), format!("[{r},{c}]"));
-    }
-    for (k, v) in &m.extra {
-        meta.insert(format!("extra.{k}"), v.clone());
-    }
-    if let Some(st) = &m.state {
-        tensors.push((
-            "state.velocity".into(),
-            st.velocity.shape().to_vec(),
-            to_bytes(st.velocity.iter().copied()),
-        ));
-        let mut pcd_rngs = None;
-        match &st.chains {
-            Some(Chains::Gibbs { v, rngs }) => {
-                tensors.push((
-                    "state.pcd.v".into(),
-                    v.shape().to_vec(),
-                    to_bytes(v.iter().copied()),
-                ));
-                pcd_rngs = Some(rngs.clone());
-            }
-            Some(Chains::Magnetisations { m_v, m_h }) => {
-                tensors.push((
-                    "state.emf.m_v".into(),
-                    m_v.shape().to_vec(),
-                    to_bytes(m_v.iter().copied()),
-                ));
-                tensors.push((
-                    "state.emf.m_h".into(),
-                    m_h.shape().to_vec(),
-                    to_bytes(m_h.iter().copied()),
-                ));
-            }
-            None => {}
-        }
-        let sm = StateMeta {
-            epoch: st.epoch,
-            bias_initialised: st.bias_initialised,
-            order_rng: st.order_rng.clone(),
-            cd_rngs: st.cd_rngs.clone(),
-            pcd_rngs,
-        };
-        meta.insert("state".into(), json(&sm));
-    }
-    let views: Vec<(String, TensorView<'_>)> = tensors
-        .iter()
-        .map(|(n, shape, data)| {
-            (
-                n.clone(),
-                TensorView::new(dtype_of::<T>(), shape.clone(), data).expect("sizes match"),
-            )
-        })
-        .collect();
-    safetensors::tensor::serialize(views, Some(meta)).map_err(|e| Error::Format {
-        path: "<memory>".into(),
-        reason: e.to_string(),
-    })
-}
-
-/// JSON of plain data (hyperparameters, metrics, stream states).
-fn json<S: Serialize>(v: &S) -> String {
-    serde_json::to_string(v).expect("plain data serialises")
-}
-
-/// Writes `m` to `path` atomically (a temporary file in the same folder, then a rename), so a
-/// failed or interrupted write never replaces a good file.
-///
-/// # Errors
-/// [`Error::Io`] naming the path if it cannot be written.
-pub fn save<T: Float>(path: impl AsRef<Path>, m: &ModelFile<T>) -> Result<()> {
-    super::write_atomic(path.as_ref(), &to_bytes_file(m)?)
-}
+use crate::{Error, Float, Rbm, Result, TrainConfig, TrainerState, Visible};
 
 /// The dtype a model file stores (`"float32"` or `"float64"`), read from its header only.
 ///
@@ -221,7 +16,7 @@ pub fn save<T: Float>(path: impl AsRef<Path>, m: &ModelFile<T>) -> Result<()> {
 /// As [`load`] for unreadable or foreign files.
 pub fn file_dtype(path: impl AsRef<Path>) -> Result<&'static str> {
     let path = path.as_ref();
-    let bytes = super::read_file(path)?;
+    let bytes = crate::io::read_file(path)?;
     bytes_dtype(path, &bytes)
 }
 
@@ -322,11 +117,11 @@ fn matrix<T: Float>(
 /// version.
 pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<ModelFile<T>> {
     let path = path.as_ref();
-    let bytes = super::read_file(path)?;
+    let bytes = crate::io::read_file(path)?;
     from_bytes(path, &bytes)
 }
 
-/// Reads a model file from memory (the bytes [`to_bytes_file`] gives), as [`load`] does;
+/// Reads a model file from memory (the bytes [`to_bytes_file`](super::to_bytes_file) gives), as [`load`] does;
 /// `path` names where the bytes came from in errors.
 ///
 /// # Errors

@@ -1,0 +1,39 @@
+"""`LogLikelihood`: what :meth:`EMFRBM.log_likelihood` returns."""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LogLikelihood:
+    """A log-likelihood estimate (nats).
+
+    Attributes
+    ----------
+    mean : float
+        Mean log-likelihood per row.
+    lower, upper : float
+        Bounds on ``mean``: AIS's ±3 standard deviations of its estimate of Z (``lower`` is
+        -inf when the interval reaches Z = 0); equal to ``mean`` for ``exact``; NaN for
+        ``emf``, which has no error bar.
+    per_row : ndarray of shape (n_samples,)
+        log p(v) of each row, -F(v) - log Z.
+    log_z : float
+        The estimate of log Z.
+    estimator : str
+        'exact', 'ais' or 'emf'.
+    converged : bool
+        For 'emf', whether the fixed-point iteration converged (always True otherwise).
+    """
+
+    mean: float
+    lower: float
+    upper: float
+    per_row: np.ndarray
+    log_z: float
+    estimator: str
+    converged: bool
+
+    def __float__(self):
+        return float(self.mean)

@@ -16,6 +16,7 @@ from . import _core
 from ._bernoulli import BernoulliRBM
 from ._emf import EMFRBM
 from ._likelihood import LogLikelihood
+from ._options import params_of_options
 
 __version__ = _core.__version__
 
@@ -54,7 +55,7 @@ def load(path):
         if "metrics" in params and isinstance(params["metrics"], list):
             params["metrics"] = tuple(params["metrics"])
     elif d["options"] is not None:
-        stored = EMFRBM._params_of_options(d["options"])
+        stored = params_of_options(d["options"])
         known = cls().get_params(deep=False)
         params = {k: v for k, v in stored.items() if k in known}
     else:

@@ -8,8 +8,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-from ._base import _RBM, _check_unit_interval, _dense, _seed_of, _text
+from ._base import _RBM, _check_unit_interval, _dense, _seed_of
 from ._likelihood import LogLikelihood
+from ._options import emf_options
 
 _METRIC_LABELS = {
     "pseudo_likelihood": ("pseudo-likelihood", "%.2f"),
@@ -197,77 +198,7 @@ class EMFRBM(_RBM):
     # -- training ---------------------------------------------------------------------------
 
     def _options(self, seed):
-        schedule = {
-            "constant": "constant",
-            "linear": f"linear:{_text(self.final_learning_rate)}",
-            "exponential": f"exp:{_text(self.learning_rate_decay)}",
-        }[self.learning_rate_schedule]
-        decay = "none" if self.decay_kind == "none" else f"{self.decay_kind}:{_text(self.weight_decay)}"
-        options = [
-            ("method", self.method),
-            ("n_hidden", self.n_components),
-            ("learning_rate", self.learning_rate),
-            ("schedule", schedule),
-            ("batch_size", self.batch_size),
-            ("epochs", self.n_iter),
-            ("momentum", self.momentum),
-            ("decay", decay),
-            ("init_std", self.init_std),
-            ("shuffle", self.shuffle),
-            ("seed", seed),
-            ("threads", 0 if self.n_threads is None else self.n_threads),
-        ]
-        if self.method in ("cd", "pcd"):
-            options.append(("k", self.k))
-        if self.method == "pcd" and self.n_chains is not None:
-            options.append(("chains", self.n_chains))
-        if self.method == "emf":
-            options += [
-                ("order", self.order),
-                ("iterations", self.iterations),
-                ("damping", self.damping),
-                ("persistence", self.persistence),
-            ]
-        return options
-
-    @staticmethod
-    def _params_of_options(options):
-        """The estimator parameters of a stored training configuration (the core's named
-        options, as ``_options`` writes them), for models trained by the command line."""
-        o = dict(options)
-        p = {
-            "n_components": int(o["n_hidden"]),
-            "method": o["method"],
-            "learning_rate": float(o["learning_rate"]),
-            "batch_size": int(o["batch_size"]),
-            "n_iter": int(o["epochs"]),
-            "momentum": float(o["momentum"]),
-            "init_std": float(o["init_std"]),
-            "shuffle": o["shuffle"] == "true",
-            "random_state": int(o["seed"]),
-        }
-        kind, _, value = o["schedule"].partition(":")
-        if kind == "linear":
-            p.update(learning_rate_schedule="linear", final_learning_rate=float(value))
-        elif kind == "exp":
-            p.update(learning_rate_schedule="exponential", learning_rate_decay=float(value))
-        kind, _, value = o["decay"].partition(":")
-        p["decay_kind"] = kind
-        if value:
-            p["weight_decay"] = float(value)
-        if "k" in o:
-            p["k"] = int(o["k"])
-        if "chains" in o:
-            p["n_chains"] = int(o["chains"])
-        if "order" in o:
-            persistence = o["persistence"]
-            p.update(
-                order=int(o["order"]),
-                iterations=int(o["iterations"]),
-                damping=float(o["damping"]),
-                persistence=int(persistence[5:]) if persistence.startswith("from:") else persistence,
-            )
-        return p
+        return emf_options(self, seed)
 
     def _split(self, X, seed):
         """(training rows, monitoring rows) by ``validation_fraction``, drawn from `seed`."""

@@ -174,16 +174,12 @@ impl<T: Float> Core<T> {
             ws,
             phase,
         } = self;
-        let pos = || Positive {
-            v: ws.batch.slice(rows),
-            h: ws.hp.slice(rows),
-        };
-        let residual = phase.run(rbm, &pos(), state, persistent);
-        let neg = phase.negative(rbm, state.chains.as_ref(), b, persistent);
         let pos = Positive {
             v: ws.batch.slice(rows),
             h: ws.hp.slice(rows),
         };
+        let residual = phase.run(rbm, &pos, state, persistent);
+        let neg = phase.negative(rbm, state.chains.as_ref(), b, persistent);
         gradient::step(params, rbm, &mut state.velocity, &mut ws.sums, pos, neg, lr);
         residual
     }

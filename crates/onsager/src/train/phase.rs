@@ -14,6 +14,7 @@ use crate::rng::StreamRng;
 use crate::{EmfOrder, Error, Float, Method, Rbm, Result, TrainParams};
 
 /// The positive rows of a mini-batch: the data V and H = P(h | V), b rows each.
+#[derive(Clone, Copy)]
 pub(super) struct Positive<'a, T> {
     /// The batch V (b × nv).
     pub v: ArrayView2<'a, T>,

@@ -11,10 +11,10 @@ use onsager::estimate::pseudo;
 use onsager::{EmfOrder, Error, Method, Rbm, TrainParams};
 
 fn mnist_binary(n: usize) -> Array2<f32> {
-    let imgs =
-        onsager::io::idx::read_images(common::mnist_dir().join("train-images-idx3-ubyte.gz"))
-            .unwrap();
-    imgs.slice(s![..n, ..]).mapv(|p| (p >= 128) as u8 as f32)
+    // The first n ≤ 5000 images: the same from the shared files or the bundled sample.
+    common::train_images()
+        .slice(s![..n, ..])
+        .mapv(|p| (p >= 128) as u8 as f32)
 }
 
 /// A 784 × 16 RBM trained briefly on MNIST with CD-1 (exact log Z enumerates 2^16 states).

@@ -193,9 +193,12 @@ fn bundled_sample_and_mnist_folder_agree() {
     assert_eq!(s.labels.as_ref().unwrap().len(), 5000);
     let t = Dataset::bundled_mnist(Split::Test);
     assert_eq!(t.values.dim(), (1000, 784));
-    let full = Dataset::mnist(common::mnist_dir(), Split::Train)
-        .unwrap()
-        .head(5000);
+    let Some(dir) = common::shared_mnist() else {
+        return common::skip_without_mnist(
+            "bundled_sample_and_mnist_folder_agree (the folder half)",
+        );
+    };
+    let full = Dataset::mnist(&dir, Split::Train).unwrap().head(5000);
     assert_eq!(full.labels, s.labels);
     let binarised: Array2<f32> = full
         .prepare(Preprocess::Binarize {
@@ -204,7 +207,7 @@ fn bundled_sample_and_mnist_folder_agree() {
         .unwrap();
     assert_eq!(binarised, s.prepare::<f32>(Preprocess::Auto).unwrap());
     // Loading an IDX image file picks up its labels beside it.
-    let d = Dataset::load(common::mnist_dir().join("t10k-images-idx3-ubyte.gz")).unwrap();
+    let d = Dataset::load(dir.join("t10k-images-idx3-ubyte.gz")).unwrap();
     assert_eq!(
         (d.values.dim(), d.labels.unwrap().len(), d.image_shape),
         ((10_000, 784), 10_000, Some((28, 28)))
@@ -260,8 +263,12 @@ fn serve(dir: std::path::PathBuf, requests: usize, corrupt: bool) -> String {
 
 #[test]
 fn mnist_download_verifies_checksums_and_caches() {
+    // The download is checked against MNIST's published digests: it needs the real files.
+    let Some(dir) = common::shared_mnist() else {
+        return common::skip_without_mnist("mnist_download_verifies_checksums_and_caches");
+    };
     let cache = tempfile::tempdir().unwrap();
-    let url = serve(common::mnist_dir(), 4, false);
+    let url = serve(dir.clone(), 4, false);
     let dir = data::download_mnist(&url, cache.path()).unwrap();
     for (name, sha) in data::MNIST_FILES {
         data::verify_mnist_file(&dir.join(name), sha).unwrap();
@@ -275,7 +282,7 @@ fn mnist_download_verifies_checksums_and_caches() {
 
     // A corrupted transfer fails its checksum and writes nothing.
     let other = tempfile::tempdir().unwrap();
-    let url = serve(common::mnist_dir(), 1, true);
+    let url = serve(dir, 1, true);
     let e = data::download_mnist(&url, other.path())
         .unwrap_err()
         .to_string();

@@ -45,7 +45,11 @@ fn patch_params(method: Method, seed: u64) -> TrainParams {
 /// rate: at a constant 0.05 it oscillates between fixed points (see docs).
 #[test]
 fn every_method_learns_mnist_patches_and_emf_agrees_with_pcd() {
-    let data = mnist_patches(2000, 1);
+    let Some(data) = mnist_patches(2000, 1) else {
+        return common::skip_without_mnist(
+            "every_method_learns_mnist_patches_and_emf_agrees_with_pcd",
+        );
+    };
     let start = exact::mean_log_likelihood(&start_model(&data, 10), data.view()).unwrap();
     let methods = [
         ("CD-1", Method::Cd { k: 1 }),
@@ -88,7 +92,9 @@ fn every_method_learns_mnist_patches_and_emf_agrees_with_pcd() {
 /// f32 training follows the same path as f64 closely on the same data and seed.
 #[test]
 fn f32_and_f64_training_agree() {
-    let data = mnist_patches(500, 2);
+    let Some(data) = mnist_patches(500, 2) else {
+        return common::skip_without_mnist("f32_and_f64_training_agree");
+    };
     let p = TrainParams::builder()
         .n_hidden(8)
         .method(emf(EmfOrder::Third, Persistence::Persistent))
@@ -160,7 +166,10 @@ fn same_seed_gives_identical_bits_with_one_or_two_threads() {
 
 #[test]
 fn partial_fit_streams_and_cancel_stops_between_batches() {
-    let data = mnist_patches(400, 3).mapv(|x| x as f32);
+    let Some(data) = mnist_patches(400, 3) else {
+        return common::skip_without_mnist("partial_fit_streams_and_cancel_stops_between_batches");
+    };
+    let data = data.mapv(|x| x as f32);
     let p = patch_params(Method::Pcd { k: 1, chains: 20 }, 0);
     let mut t = Trainer::new(p.clone(), 16).unwrap();
     let before = exact::mean_log_likelihood(
@@ -206,7 +215,10 @@ fn partial_fit_streams_and_cancel_stops_between_batches() {
 
 #[test]
 fn fit_in_two_calls_continues_exactly() {
-    let data = mnist_patches(300, 4).mapv(|x| x as f32);
+    let Some(data) = mnist_patches(300, 4) else {
+        return common::skip_without_mnist("fit_in_two_calls_continues_exactly");
+    };
+    let data = data.mapv(|x| x as f32);
     let cfg = || {
         patch_params(emf(EmfOrder::Second, Persistence::Persistent), 3)
             .into_config()
@@ -383,7 +395,9 @@ fn bad_data_is_refused_with_its_position() {
 
 #[test]
 fn divergence_is_an_error_not_a_nan_model() {
-    let data = mnist_patches(200, 5);
+    let Some(data) = mnist_patches(200, 5) else {
+        return common::skip_without_mnist("divergence_is_an_error_not_a_nan_model");
+    };
     let p = TrainParams::builder()
         .n_hidden(8)
         .method(Method::Cd { k: 1 })
@@ -401,7 +415,11 @@ fn divergence_is_an_error_not_a_nan_model() {
 
 #[test]
 fn weight_decay_shrinks_weights_and_l1_zeroes_more_of_them() {
-    let data = mnist_patches(500, 6);
+    let Some(data) = mnist_patches(500, 6) else {
+        return common::skip_without_mnist(
+            "weight_decay_shrinks_weights_and_l1_zeroes_more_of_them",
+        );
+    };
     let train = |decay| {
         let p = patch_params(Method::Cd { k: 1 }, 0)
             .into_config()

@@ -113,11 +113,46 @@ pub fn mnist_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist")
 }
 
-/// `n` binarised (≥ 128) 4×4 patches from the central 20×20 of random MNIST training images:
-/// a 16-pixel data set with real structure on which exact likelihoods are cheap.
-pub fn mnist_patches(n: usize, seed: u64) -> Array2<f64> {
-    let imgs = onsager::io::idx::read_images(mnist_dir().join("train-images-idx3-ubyte.gz"))
-        .expect("MNIST in ../shared");
+/// The folder with the four standard MNIST files beside the checkout, where they are (as on CI);
+/// `None` on a fresh clone, or when `ONSAGER_TEST_BUNDLED_ONLY` is set to try that case. Tests
+/// that need the full files skip then, saying so; the others use the bundled sample.
+pub fn shared_mnist() -> Option<std::path::PathBuf> {
+    let dir = mnist_dir();
+    let there = dir.join("train-images-idx3-ubyte.gz").exists();
+    (there && std::env::var_os("ONSAGER_TEST_BUNDLED_ONLY").is_none()).then_some(dir)
+}
+
+/// Says that a test needing the full MNIST files did not run.
+#[allow(dead_code)] // each test binary uses its own subset of the helpers
+pub fn skip_without_mnist(test: &str) {
+    eprintln!(
+        "SKIPPED {test}: no MNIST files at {} (a fresh clone runs it on CI)",
+        mnist_dir().display()
+    );
+}
+
+/// MNIST training images as bytes: all 60 000 from the shared files, else the 5000 of the
+/// bundled sample (the first 5000, thresholded at 128 to 0 or 255).
+#[allow(dead_code)]
+pub fn train_images() -> ndarray::Array2<u8> {
+    match shared_mnist() {
+        Some(d) => onsager::io::idx::read_images(d.join("train-images-idx3-ubyte.gz"))
+            .expect("the shared MNIST files"),
+        None => match onsager::data::Dataset::bundled_mnist(onsager::data::Split::Train).values {
+            onsager::data::Values::U8(a) => a,
+            _ => unreachable!("the bundled sample is bytes"),
+        },
+    }
+}
+
+/// `n` binarised (≥ 128) 4×4 patches from the central 20×20 of random images among all 60 000
+/// MNIST training images: a 16-pixel data set with real structure on which exact likelihoods are
+/// cheap. `None` without the shared files: the training tests' thresholds were set on these
+/// patches, and patches drawn from the bundled 5000 images alone fail two of them (EMF-1 gains
+/// 0.08 nats there where the test asks for 2), so those tests skip rather than pass on other data.
+pub fn mnist_patches(n: usize, seed: u64) -> Option<Array2<f64>> {
+    shared_mnist()?;
+    let imgs = train_images();
     let mut r = onsager::rng::stream(seed, onsager::rng::Domain::Order, 77);
     let mut out = Array2::zeros((n, 16));
     for mut row in out.rows_mut() {
@@ -130,7 +165,7 @@ pub fn mnist_patches(n: usize, seed: u64) -> Array2<f64> {
             row[p] = (imgs[[i, (y + p / 4) * 28 + x + p % 4]] >= 128) as u8 as f64;
         }
     }
-    out
+    Some(out)
 }
 
 /// The model at the start of training: zero weights, visible bias at the clipped log-odds of

@@ -88,12 +88,12 @@ fn chart(
         .bold_line_style(RGBColor(210, 210, 210))
         .x_label_formatter(&|x| {
             if (x - x.round()).abs() < 1e-9 {
-                tick(x.round())
+                tick(x.round(), x1 - x0)
             } else {
                 String::new()
             }
         })
-        .y_label_formatter(&|y| tick(*y))
+        .y_label_formatter(&|y| tick(*y, y1 - y0))
         .draw()
         .map_err(plot_err)?;
     for &((name, pts), colour) in series {
@@ -117,13 +117,23 @@ fn chart(
     Ok(())
 }
 
-/// A tick label: short, without trailing zeros.
-fn tick(v: f64) -> String {
-    if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-3) {
-        format!("{v:.1e}")
+/// A tick label on an axis spanning `span`: enough decimals to tell ticks about a tenth of the
+/// span apart, without trailing zeros; scientific notation for very large values.
+fn tick(v: f64, span: f64) -> String {
+    if v.abs() >= 1e5 {
+        return format!("{v:.1e}");
+    }
+    let decimals = (1 - span.abs().max(1e-12).log10().floor() as i32).clamp(0, 12) as usize;
+    let s = format!("{v:.decimals$}");
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
     } else {
-        let s = format!("{v:.3}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
+        &s
+    };
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
     }
 }
 
@@ -192,9 +202,13 @@ mod tests {
 
     #[test]
     fn ticks_are_short_and_ranges_cover_the_points() {
-        assert_eq!(tick(2.0), "2");
-        assert_eq!(tick(-0.125), "-0.125");
-        assert_eq!(tick(123456.0), "1.2e5");
+        assert_eq!(tick(2.0, 4.0), "2");
+        assert_eq!(tick(-185.0, 25.0), "-185");
+        assert_eq!(tick(-200.85, 0.3), "-200.85");
+        assert_eq!(tick(0.08301, 0.0002), "0.08301");
+        assert_eq!(tick(0.08302, 0.0002), "0.08302");
+        assert_eq!(tick(-0.0, 1.0), "0");
+        assert_eq!(tick(123456.0, 1e5), "1.2e5");
         let pts = [(1.0, -5.0), (3.0, 5.0)];
         let ((x0, x1), (y0, y1)) = ranges(pts.iter(), None);
         assert_eq!((x0, x1), (1.0, 3.0));

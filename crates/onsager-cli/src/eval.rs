@@ -67,11 +67,15 @@ impl EvalArgs {
     }
 }
 
-/// One table line for an estimate.
-fn line(name: &str, ll: &LogLikelihood) -> String {
+/// One table line for an estimate; AIS shows its ±3σ bounds.
+fn line(est: &Estimator, ll: &LogLikelihood) -> String {
+    let name = match est {
+        Estimator::Exact => "exact".to_string(),
+        _ => est.name().to_uppercase(),
+    };
     let label = format!("log-likelihood ({name})");
     let mut s = format!("{label:28}{:10.3} nats/row", ll.mean);
-    if let (Some(lo), Some(hi), false) = (ll.lower, ll.upper, name == "exact") {
+    if let (Estimator::Ais { .. }, Some(lo), Some(hi)) = (est, ll.lower, ll.upper) {
         s += &format!("   [{lo:.3}, {hi:.3}] (±3σ)");
     }
     s += &format!("   log Z {:.3}", ll.log_z);
@@ -104,12 +108,7 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
     for &arg in &a.estimator {
         let est = a.estimator(arg, rbm);
         let ll = est.log_likelihood(rbm, x)?;
-        let name = est.name();
-        let label = match &est {
-            Estimator::Exact => "exact".to_string(),
-            _ => name.to_uppercase(),
-        };
-        lines.push(line(&label, &ll));
+        lines.push(line(&est, &ll));
         let mut entry = json!({"estimate": ll.mean, "log_z": ll.log_z, "converged": ll.converged});
         if let Estimator::Ais { ais, .. } = &est {
             entry["lower"] = json!(ll.lower);
@@ -120,7 +119,7 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
         if let Some(r) = ll.residual {
             entry["residual"] = json!(r);
         }
-        estimates.insert(name.replace('-', ""), entry);
+        estimates.insert(est.name().replace('-', ""), entry);
     }
     let pl = pseudo::pseudo_log_likelihood(rbm, x, a.seed)?
         .mean()

@@ -62,6 +62,10 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
         self.rows
     }
 
+    fn terms(&self) -> EmfOrder {
+        self.settings.order
+    }
+
     /// m_v = the rows, m_h = P(h | rows).
     fn start_chains(&self, rbm: &Rbm<T>, v: Array2<T>, _: u64) -> Chains<T> {
         let mut m_h = Array2::zeros((v.nrows(), rbm.n_hidden()));

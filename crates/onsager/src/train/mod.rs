@@ -2,7 +2,7 @@
 //!
 //! | file | holds |
 //! |---|---|
-//! | `phase.rs` | the interface of a training method, and the one dispatch on [`Method`] |
+//! | `phase.rs` | the interface of a training method, and the one dispatch on [`Method`](crate::Method) |
 //! | `cd.rs`, `pcd.rs`, `emf.rs` | each method: its buffers, chains, negative phase, gradient factors, resume checks |
 //! | `state.rs` | [`TrainerState`]: what a checkpoint holds |
 //! | `gradient.rs` | the gradient assembled from the positive rows and the negative part |
@@ -37,7 +37,7 @@ pub use trainer::Trainer;
 
 use crate::monitor::{BatchProgress, EpochReport, Monitor};
 use crate::rng::{self, Domain};
-use crate::{check, par, EmfOrder, Error, Float, Method, Rbm, Result, TrainParams};
+use crate::{check, par, EmfOrder, Error, Float, Rbm, Result, TrainParams};
 
 /// What a call to [`Trainer::fit`] did.
 #[derive(Clone, Debug, PartialEq)]
@@ -64,12 +64,10 @@ struct Workspace<T: Float> {
 }
 
 impl<T: Float> Workspace<T> {
-    fn new(params: &TrainParams, nv: usize, nh: usize) -> Self {
-        let bs = params.batch_size;
-        let terms = match params.method {
-            Method::Emf { order, .. } => order,
-            _ => EmfOrder::First,
-        };
+    /// Buffers for batches of `batch` rows and a gradient with the W terms `terms` (the
+    /// method's [`NegativePhase::terms`]).
+    fn new(batch: usize, nv: usize, nh: usize, terms: EmfOrder) -> Self {
+        let bs = batch;
         let sum = |used: bool| Array2::zeros(if used { (nv, nh) } else { (0, 0) });
         Self {
             batch: Array2::zeros((bs, nv)),
@@ -112,7 +110,7 @@ impl<T: Float> Core<T> {
             order_rng: rng::stream(params.seed, Domain::Order, 0),
         };
         Self {
-            ws: Workspace::new(&params, nv, nh),
+            ws: Workspace::new(params.batch_size, nv, nh, phase.terms()),
             params,
             rbm,
             state,

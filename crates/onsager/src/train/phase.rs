@@ -75,6 +75,12 @@ pub(super) trait NegativePhase<T: Float>: Debug + Send {
     /// The persistent state started from the training rows `v` (`chain_rows` of them).
     fn start_chains(&self, rbm: &Rbm<T>, v: Array2<T>, seed: u64) -> Chains<T>;
 
+    /// Which W-dependent gradient terms the method's negative part has: the EMF order whose
+    /// gradient it is (CD and PCD: first order, f₀ only). Sizes the gradient sums.
+    fn terms(&self) -> EmfOrder {
+        EmfOrder::First
+    }
+
     /// Random streams the method keeps in [`TrainerState`] from the start (CD: one per row).
     fn streams(&self, seed: u64) -> Vec<StreamRng> {
         let _ = seed;

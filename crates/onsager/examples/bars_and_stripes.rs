@@ -60,15 +60,33 @@ fn main() -> Result<(), onsager::Error> {
         "start        {:8.3}",
         exact::mean_log_likelihood(&start, patterns.view())?
     );
-    let emf = |order, persistence| Method::Emf {
-        order,
-        iterations,
-        damping: 0.5,
-        persistence,
+    // The reference algorithm's EMF (damped sweeps, no re-seeding), and the library's defaults.
+    let emf = |order, persistence| match Method::emf_reference(order, persistence) {
+        Method::Emf {
+            order,
+            damping,
+            persistence,
+            tolerance,
+            solver,
+            reseed,
+            ..
+        } => Method::Emf {
+            order,
+            iterations,
+            damping,
+            persistence,
+            tolerance,
+            solver,
+            reseed,
+        },
+        m => m,
     };
     let methods = [
         ("CD-1", Method::Cd { k: 1 }),
         ("PCD-1", Method::Pcd { k: 1, chains: 22 }),
+        ("EMF-1 default", Method::emf(EmfOrder::First)),
+        ("EMF-2 default", Method::emf(EmfOrder::Second)),
+        ("EMF-3 default", Method::emf(EmfOrder::Third)),
         ("EMF-1 pers", emf(EmfOrder::First, Persistence::Persistent)),
         ("EMF-2 pers", emf(EmfOrder::Second, Persistence::Persistent)),
         ("EMF-3 pers", emf(EmfOrder::Third, Persistence::Persistent)),

@@ -23,7 +23,7 @@
 //! |---|---|---|
 //! | `Cd { k }` (`train/cd.rs`) | k Gibbs steps from the batch | 2k + 3 |
 //! | `Pcd { k, chains }` (`train/pcd.rs`) | k Gibbs steps of persistent chains | 2k + 4 |
-//! | `Emf { order, iterations, .. }` (`train/emf.rs`) | the stationary point of Γ_order | 2 + 2·order·iterations + order |
+//! | `Emf { order, .. }` (`train/emf.rs`) | the stationary point of Γ_order | 2 + 2·order·sweeps + order (sweeps ≤ `iterations`, fewer once the tolerance is met) |
 //!
 //! ```
 //! use ndarray::Array2;
@@ -83,8 +83,9 @@
 //! - `onsager train --order 3`: the CLI hands `("order", "3")` to
 //!   [`TrainConfig::with_options`] (`params/options.rs`), which parses an [`EmfOrder`]
 //!   (`params/method.rs`) into [`Method::Emf`]; `train/phase.rs::for_method` builds the EMF
-//!   phase (`train/emf.rs`), whose sweeps are `meanfield::sweep` (`meanfield/fixed_point.rs`,
-//!   maths §3) with the row kernel `meanfield/kernels.rs::mean_field_update`, and whose
+//!   phase (`train/emf.rs`), which re-seeds persistent rows (`train/diversity.rs`, maths §3.3)
+//!   and solves by `meanfield::solve` (`meanfield/fixed_point.rs`, maths §3.1–§3.2) with the
+//!   row kernel `meanfield/kernels.rs::mean_field_update`, and whose
 //!   gradient factors come from `meanfield/gradient.rs` (maths §4) into `train/gradient.rs`.
 //! - `--lr 0.01`: `("learning_rate", "0.01")` → [`TrainConfig::learning_rate`], checked by
 //!   [`TrainConfig::build`]; each epoch's rate is [`TrainParams::learning_rate_at`]
@@ -123,8 +124,9 @@ pub use float::Float;
 pub use model::Rbm;
 pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Monitor};
 pub use params::{
-    Decay, EmfOrder, Method, Persistence, Schedule, TrainConfig, TrainParams, EMF_DAMPING,
-    EMF_ITERATIONS, OPTION_KEYS,
+    Decay, EmfOrder, Method, Persistence, Reseed, Schedule, Solver, TrainConfig, TrainParams,
+    ANDERSON_DEPTH, EMF_DAMPING, EMF_ITERATIONS, EMF_PERSISTENCE, EMF_RESEED, EMF_SOLVER,
+    EMF_TOLERANCE, OPTION_KEYS, REFERENCE_ITERATIONS,
 };
 pub use train::{FitReport, Trainer, TrainerState};
 pub use units::Visible;

@@ -22,7 +22,7 @@ pub struct BatchProgress {
 }
 
 /// What one finished epoch did.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct EpochReport {
     /// The epoch, 1-based.
     pub epoch: usize,
@@ -36,8 +36,20 @@ pub struct EpochReport {
     pub samples: usize,
     /// Wall-clock seconds the epoch took.
     pub seconds: f64,
-    /// EMF only: mean over mini-batches of the largest |Δm| in the last fixed-point sweep.
+    /// EMF only: mean over mini-batches of the last sweep's fixed-point residual
+    /// max |σ(field) − m| (docs/maths.md §3.2).
     pub fixed_point_residual: Option<f64>,
+    /// EMF only: mean fixed-point sweeps per mini-batch.
+    pub fixed_point_sweeps: Option<f64>,
+    /// EMF only: the true distance to the fixed point after the epoch's last mini-batch, mean
+    /// over rows of max |m − m*| with m* solved on to a residual of 10⁻⁵ (at most 200
+    /// accelerated sweeps), under the model as it stands after the epoch.
+    pub fixed_point_distance: Option<f64>,
+    /// Persistent EMF only: mean number of distinct magnetisation rows arriving at a
+    /// mini-batch (rows within 10⁻³ of each other count once), before re-seeding.
+    pub distinct_rows: Option<f64>,
+    /// Persistent EMF only: rows re-seeded from the data over the epoch.
+    pub reseeded_rows: Option<usize>,
 }
 
 /// Metrics of one epoch as recorded in a model's history and a metrics log: the trainer's own
@@ -53,9 +65,21 @@ pub struct EpochMetrics {
     pub seconds: f64,
     /// Training rows per second.
     pub samples_per_second: f64,
-    /// EMF only: mean last-sweep residual of the fixed-point iteration.
+    /// EMF only: mean last-sweep fixed-point residual max |σ(field) − m|.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fixed_point_residual: Option<f64>,
+    /// EMF only: mean fixed-point sweeps per mini-batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_point_sweeps: Option<f64>,
+    /// EMF only: distance to the fixed point after the epoch (see [`EpochReport`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_point_distance: Option<f64>,
+    /// Persistent EMF only: mean distinct magnetisation rows per mini-batch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distinct_rows: Option<f64>,
+    /// Persistent EMF only: rows re-seeded from the data over the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reseeded_rows: Option<usize>,
     /// Mean pseudo-likelihood of the validation rows (nats per row).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pseudo_likelihood: Option<f64>,
@@ -79,6 +103,10 @@ impl EpochMetrics {
             seconds: r.seconds,
             samples_per_second: r.samples as f64 / r.seconds.max(1e-12),
             fixed_point_residual: r.fixed_point_residual,
+            fixed_point_sweeps: r.fixed_point_sweeps,
+            fixed_point_distance: r.fixed_point_distance,
+            distinct_rows: r.distinct_rows,
+            reseeded_rows: r.reseeded_rows,
             ..Self::default()
         }
     }

@@ -71,28 +71,6 @@ pub fn row_values(out: &mut [f64], ncols: usize, f: impl Fn(usize) -> f64 + Sync
         .for_each(|(i, o)| *o = f(i));
 }
 
-/// Calls `f(row_index, row)` for every row of `buf` in parallel and returns the largest value
-/// `f` returned (max is exact and order-free, so the result does not depend on the split);
-/// −∞ for no rows. NaN results propagate.
-pub fn rows_max<T: Send + Sync>(
-    mut buf: ArrayViewMut2<'_, T>,
-    f: impl Fn(usize, &mut [T]) -> f64 + Sync,
-) -> f64 {
-    let (slice, ncols) = rows_slice(&mut buf);
-    if ncols == 0 {
-        return f64::NEG_INFINITY;
-    }
-    slice
-        .par_chunks_mut(ncols)
-        .with_min_len(min_rows(ncols))
-        .enumerate()
-        .map(|(i, row)| f(i, row))
-        .reduce(
-            || f64::NEG_INFINITY,
-            |x, y| if x.is_nan() || x > y { x } else { y },
-        )
-}
-
 /// Calls `f(row_index, row_a, row_b)` for every row pair of two buffers with the same number
 /// of rows, in parallel.
 ///

@@ -31,6 +31,12 @@ fn checkpoint_save_load_resume_is_bit_identical_for_every_method() {
             iterations: 2,
             damping: 0.5,
             persistence: Persistence::PersistentFrom { epoch: 2 },
+            tolerance: 0.0,
+            solver: onsager::Solver::Anderson { depth: 2 },
+            reseed: onsager::Reseed {
+                merged: true,
+                fraction: 0.2,
+            },
         },
     ] {
         let params = TrainParams::builder()

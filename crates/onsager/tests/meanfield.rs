@@ -8,7 +8,7 @@ use common::{random_rbm, scale_weights};
 use ndarray::{Array2, ArrayView2};
 use onsager::estimate::exact::{self, Layer};
 use onsager::meanfield::{self, FixedPoint};
-use onsager::{EmfOrder, Rbm};
+use onsager::{EmfOrder, Rbm, Solver};
 
 const ORDERS: [EmfOrder; 3] = [EmfOrder::First, EmfOrder::Second, EmfOrder::Third];
 
@@ -19,7 +19,17 @@ fn converge(rbm: &Rbm<f64>, order: EmfOrder, rows: usize) -> FixedPoint<f64> {
     let mh = Array2::from_shape_fn((rows, rbm.n_hidden()), |(r, j)| {
         0.3 + 0.4 * (((r * 5 + j) % 10) as f64 / 10.0)
     });
-    let fp = meanfield::fixed_point(rbm, order, mv.view(), mh.view(), 0.5, 20_000, 1e-14).unwrap();
+    let fp = meanfield::fixed_point(
+        rbm,
+        order,
+        mv.view(),
+        mh.view(),
+        0.5,
+        20_000,
+        1e-14,
+        Solver::Damped,
+    )
+    .unwrap();
     assert!(fp.converged, "{order:?}: residual {}", fp.residual);
     fp
 }
@@ -188,6 +198,7 @@ fn gamma_stays_finite_at_large_weights() {
             0.5,
             50,
             1e-6,
+            Solver::Damped,
         )
         .unwrap();
         let g32 = meanfield::gamma(&rbm32, order, fp32.m_v.view(), fp32.m_h.view()).unwrap();
@@ -198,7 +209,17 @@ fn gamma_stays_finite_at_large_weights() {
 fn converge_loose(rbm: &Rbm<f64>, order: EmfOrder) -> FixedPoint<f64> {
     let mv = Array2::from_elem((4, rbm.n_visible()), 0.5);
     let mh = Array2::from_elem((4, rbm.n_hidden()), 0.5);
-    meanfield::fixed_point(rbm, order, mv.view(), mh.view(), 0.5, 200, 1e-9).unwrap()
+    meanfield::fixed_point(
+        rbm,
+        order,
+        mv.view(),
+        mh.view(),
+        0.5,
+        200,
+        1e-9,
+        Solver::Damped,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -236,4 +257,95 @@ fn emf_gradient_at_the_fixed_point_approaches_the_exact_model_expectation() {
     }
     assert!(error(EmfOrder::Third, 0.1) < error(EmfOrder::Second, 0.1));
     assert!(error(EmfOrder::Second, 0.1) < error(EmfOrder::First, 0.1));
+}
+
+/// The negative phase's solvers on a small model with exact log Z (docs/maths.md §3.2): at a
+/// stated tolerance every solver stops with the residual max |σ(field) − m| at most that
+/// tolerance, its point lies within a few tolerances of the exact stationary point m*
+/// (where ∂Γ₂/∂m = 0 to 10⁻⁹), −Γ₂ there is within the tolerance of −Γ₂(m*), and the
+/// accelerated and adaptive solvers reach the same fixed point as damped iteration. −Γ₂(m*)
+/// itself lies within 0.05 of the exact log Z at these weak couplings.
+#[test]
+fn every_solver_reaches_the_damped_fixed_point_within_its_tolerance() {
+    let rbm = random_rbm::<f64>(10, 7, 0.5, 0.5, 31);
+    let order = EmfOrder::Second;
+    let star = converge(&rbm, order, 4);
+    let g_star = meanfield::gamma(&rbm, order, star.m_v.view(), star.m_h.view()).unwrap();
+    // m* is stationary: central differences of Γ₂ in every magnetisation of row 0.
+    let h = 1e-6;
+    for k in 0..17 {
+        let (mut p, mut m) = (
+            (star.m_v.clone(), star.m_h.clone()),
+            (star.m_v.clone(), star.m_h.clone()),
+        );
+        if k < 10 {
+            p.0[[0, k]] += h;
+            m.0[[0, k]] -= h;
+        } else {
+            p.1[[0, k - 10]] += h;
+            m.1[[0, k - 10]] -= h;
+        }
+        let d = (gamma1(&rbm, order, p.0.view(), p.1.view())
+            - gamma1(&rbm, order, m.0.view(), m.1.view()))
+            / (2.0 * h);
+        assert!(d.abs() < 1e-7, "dΓ/dm[{k}] = {d} at m*");
+    }
+    let exact_log_z = exact::log_partition(&rbm, Layer::Hidden).unwrap();
+    assert!(
+        (-g_star[0] - exact_log_z).abs() < 0.05,
+        "−Γ₂(m*) {} vs exact log Z {exact_log_z}",
+        -g_star[0]
+    );
+    // The same starts as `converge`.
+    let mv = Array2::from_shape_fn((4, 10), |(r, i)| {
+        0.2 + 0.6 * (((r * 7 + i * 3) % 10) as f64 / 10.0)
+    });
+    let mh = Array2::from_shape_fn((4, 7), |(r, j)| {
+        0.3 + 0.4 * (((r * 5 + j) % 10) as f64 / 10.0)
+    });
+    for solver in [
+        Solver::Damped,
+        Solver::Adaptive,
+        Solver::Anderson { depth: 1 },
+        Solver::Anderson { depth: 4 },
+    ] {
+        let mut sweeps = Vec::new();
+        for tol in [1e-3, 1e-6, 1e-10] {
+            let fp =
+                meanfield::fixed_point(&rbm, order, mv.view(), mh.view(), 0.5, 10_000, tol, solver)
+                    .unwrap();
+            assert!(
+                fp.converged && fp.residual <= tol,
+                "{solver} {tol}: {}",
+                fp.residual
+            );
+            let dist = (&fp.m_v - &star.m_v)
+                .iter()
+                .chain((&fp.m_h - &star.m_h).iter())
+                .fold(0.0f64, |a, d| a.max(d.abs()));
+            assert!(dist < 10.0 * tol, "{solver} {tol}: max |m − m*| = {dist}");
+            let g = meanfield::gamma(&rbm, order, fp.m_v.view(), fp.m_h.view()).unwrap();
+            for (a, b) in g.iter().zip(&g_star) {
+                assert!((a - b).abs() <= tol, "{solver} {tol}: Γ₂ {a} vs {b}");
+            }
+            sweeps.push(fp.iterations);
+        }
+        println!("{solver}: sweeps to 1e-3, 1e-6, 1e-10: {sweeps:?}");
+    }
+    // Undamped rows (adaptive) converge in fewer sweeps than damping 0.5 here.
+    let count = |solver| {
+        meanfield::fixed_point(
+            &rbm,
+            order,
+            mv.view(),
+            mh.view(),
+            0.5,
+            10_000,
+            1e-10,
+            solver,
+        )
+        .unwrap()
+        .iterations
+    };
+    assert!(count(Solver::Adaptive) < count(Solver::Damped));
 }

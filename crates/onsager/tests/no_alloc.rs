@@ -50,11 +50,19 @@ fn steady_state_mini_batches_allocate_nothing() {
             Method::Pcd { k: 1, chains: 100 },
             Method::emf(EmfOrder::First),
             Method::emf(EmfOrder::Third),
+            Method::emf_reference(EmfOrder::Second, Persistence::DataInit),
+            Method::emf_reference(EmfOrder::Second, Persistence::Persistent),
             Method::Emf {
                 order: EmfOrder::Second,
-                iterations: 3,
+                iterations: 6,
                 damping: 0.5,
-                persistence: Persistence::DataInit,
+                persistence: Persistence::Persistent,
+                tolerance: 1e-4,
+                solver: onsager::Solver::Anderson { depth: 3 },
+                reseed: onsager::Reseed {
+                    merged: true,
+                    fraction: 0.3,
+                },
             },
         ] {
             let p = TrainParams::builder()

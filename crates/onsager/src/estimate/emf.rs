@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::meanfield::{fixed_point, gamma};
 use crate::rng::{self, Domain};
-use crate::{check, EmfOrder, Error, Float, Rbm, Result};
+use crate::{check, EmfOrder, Error, Float, Rbm, Result, Solver};
 
 /// Settings of the EMF estimator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,7 +26,8 @@ pub struct EmfEstimator {
     pub order: EmfOrder,
     /// Damping of the fixed-point sweeps (default 0.5).
     pub damping: f64,
-    /// Convergence tolerance on max |Δm| (default 1e-5; below about 1e-6 is out of reach in f32).
+    /// Convergence tolerance on the fixed-point residual max |σ(field) − m| (default 1e-5;
+    /// below about 1e-6 is out of reach in f32).
     pub tol: f64,
     /// Sweep cap (default 2000).
     pub max_iter: usize,
@@ -34,6 +35,9 @@ pub struct EmfEstimator {
     pub random_starts: usize,
     /// Seed of the random starts (default 0).
     pub seed: u64,
+    /// The fixed-point solver (default damped iteration).
+    #[serde(default)]
+    pub solver: Solver,
 }
 
 impl Default for EmfEstimator {
@@ -45,6 +49,7 @@ impl Default for EmfEstimator {
             max_iter: 2000,
             random_starts: 10,
             seed: 0,
+            solver: Solver::Damped,
         }
     }
 }
@@ -63,7 +68,7 @@ pub struct EmfLogZ {
     pub converged: bool,
     /// Sweeps carried out.
     pub iterations: usize,
-    /// The largest |Δm| of the last sweep, over all starts.
+    /// The fixed-point residual of the last sweep, max over all starts of |σ(field) − m|.
     pub residual: f64,
 }
 
@@ -114,6 +119,7 @@ impl EmfEstimator {
             T::of(self.damping),
             self.max_iter,
             self.tol,
+            self.solver,
         )?;
         let gammas = gamma(rbm, self.order, fp.m_v.view(), fp.m_h.view())?;
         let (best, &g) = gammas

@@ -1,6 +1,6 @@
 //! The extended mean-field (Plefka / TAP) free energy Γ_k, its fixed points and its gradient
 //! (docs/maths.md §2–§4). Where things are: Γ in `gamma.rs`, the fixed-point sweep and
-//! solver in `fixed_point.rs`, the gradient's outer products in `gradient.rs`, the row kernels
+//! solver in `fixed_point.rs`, its Anderson acceleration in `anderson.rs`, the gradient's outer products in `gradient.rs`, the row kernels
 //! in `kernels.rs`; the cached powers of W and the scratch buffers they share are here.
 //!
 //! With magnetisations m = (m_v, m_h), variances q = m − m² and r = q ⊙ (½ − m), and element-wise
@@ -26,6 +26,7 @@
 //! (`train/update.rs`). Every sum over units is a matrix product over a batch of
 //! magnetisation rows.
 
+pub(crate) mod anderson;
 mod fixed_point;
 mod gamma;
 mod gradient;
@@ -35,8 +36,8 @@ use ndarray::{Array2, ArrayView2};
 
 use crate::{check, par, EmfOrder, Error, Float, Rbm, Result};
 
-pub(crate) use fixed_point::sweep;
 pub use fixed_point::{fixed_point, mean_field_samples, FixedPoint};
+pub(crate) use fixed_point::{solve, SolveSettings};
 pub use gamma::gamma;
 pub(crate) use gradient::gradient_factors;
 pub use gradient::log_z_gradient;
@@ -79,6 +80,10 @@ pub(crate) struct Scratch<T: Float> {
     sv: [Array2<T>; 2],
     /// q and r of the hidden layer (rows × nh each).
     sh: [Array2<T>; 2],
+    /// Per row: the damping of the next sweep, the last sweep's residual, the one before.
+    damping: Vec<T>,
+    residual: Vec<f64>,
+    last: Vec<f64>,
 }
 
 impl<T: Float> Scratch<T> {
@@ -89,6 +94,9 @@ impl<T: Float> Scratch<T> {
             fh: [z(nh), z(nh), z(nh)],
             sv: [z(nv), z(nv)],
             sh: [z(nh), z(nh)],
+            damping: vec![T::one(); rows],
+            residual: vec![0.0; rows],
+            last: vec![0.0; rows],
         }
     }
 

@@ -10,6 +10,7 @@
 //! EMF code divides its decay by the batch size before use, so its "decay 0.01 with batch 100"
 //! is λ = 1e-4 here.
 
+mod emf;
 mod method;
 mod options;
 mod schedule;
@@ -18,7 +19,11 @@ use std::ops::Deref;
 
 use serde::{Deserialize, Serialize};
 
-pub use method::{EmfOrder, Method, Persistence, EMF_DAMPING, EMF_ITERATIONS};
+pub use emf::{Reseed, Solver, ANDERSON_DEPTH};
+pub use method::{
+    EmfOrder, Method, Persistence, EMF_DAMPING, EMF_ITERATIONS, EMF_PERSISTENCE, EMF_RESEED,
+    EMF_SOLVER, EMF_TOLERANCE, REFERENCE_ITERATIONS,
+};
 pub use options::OPTION_KEYS;
 pub use schedule::{Decay, Schedule};
 
@@ -31,7 +36,7 @@ use crate::{Error, Result};
 pub struct TrainConfig {
     /// Number of hidden units (default 256).
     pub n_hidden: usize,
-    /// The training method (default: EMF order 2, persistent, 3 iterations, damping 0.5).
+    /// The training method (default: [`Method::emf`] at order 2).
     pub method: Method,
     /// Initial learning rate on the mean gradient (default 0.005).
     pub learning_rate: f64,
@@ -195,6 +200,20 @@ impl TrainConfig {
                 persistence: Persistence::PersistentFrom { epoch: 0 },
                 ..
             } => bad("persistence", 0, "epochs are numbered from 1"),
+            Method::Emf { tolerance, .. } if !(tolerance.is_finite() && tolerance >= 0.0) => {
+                bad("tolerance", tolerance, "must be finite and non-negative")
+            }
+            Method::Emf {
+                solver: Solver::Anderson { depth: 0 },
+                ..
+            } => bad(
+                "solver",
+                0,
+                "Anderson acceleration needs a depth of at least 1",
+            ),
+            Method::Emf { reseed, .. } if !(0.0..=1.0).contains(&reseed.fraction) => {
+                bad("reseed", reseed.fraction, "the fraction must lie in [0, 1]")
+            }
             _ => Ok(()),
         }
     }
@@ -258,6 +277,12 @@ mod tests {
                 iterations: 5,
                 damping: 0.3,
                 persistence: Persistence::PersistentFrom { epoch: 4 },
+                tolerance: 1e-4,
+                solver: Solver::Anderson { depth: 2 },
+                reseed: Reseed {
+                    merged: true,
+                    fraction: 0.5,
+                },
             })
             .decay(Decay::L1 { lambda: 0.01 })
             .build()
@@ -270,5 +295,17 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("batch_size"), "{err}");
+    }
+
+    /// A method written before the tolerance, solver and re-seeding existed reads back as the
+    /// reference algorithm it ran.
+    #[test]
+    fn emf_settings_missing_from_old_files_are_the_reference_ones() {
+        let old = r#"{"kind":"emf","order":2,"iterations":3,"damping":0.5,"persistence":{"kind":"persistent"}}"#;
+        let m: Method = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            m,
+            Method::emf_reference(EmfOrder::Second, Persistence::Persistent)
+        );
     }
 }

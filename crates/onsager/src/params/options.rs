@@ -8,7 +8,7 @@ use crate::{Error, Method, Result};
 
 /// Every option key, in the order they are applied: the method first, then the general
 /// options, then the method's own settings (so `chains` defaults to the final `batch_size`).
-pub const OPTION_KEYS: [&str; 19] = [
+pub const OPTION_KEYS: [&str; 22] = [
     "method",
     "n_hidden",
     "learning_rate",
@@ -28,6 +28,9 @@ pub const OPTION_KEYS: [&str; 19] = [
     "iterations",
     "damping",
     "persistence",
+    "tolerance",
+    "solver",
+    "reseed",
 ];
 
 fn parse<X: std::str::FromStr>(key: &'static str, v: &str, what: &'static str) -> Result<X> {
@@ -62,8 +65,8 @@ impl TrainConfig {
     /// Applies named options given as text, keys from [`OPTION_KEYS`]; the rest of the
     /// configuration stays as it is. A `method` option starts that method from its defaults
     /// (PCD with one chain per batch row); the settings `k`, `chains`, `order`, `iterations`,
-    /// `damping` and `persistence` then apply to the method and only where they mean
-    /// something. Values are checked by [`TrainConfig::build`].
+    /// `damping`, `persistence`, `tolerance`, `solver` and `reseed` then apply to the method
+    /// and only where they mean something. Values are checked by [`TrainConfig::build`].
     ///
     /// ```
     /// use onsager::{EmfOrder, Method, TrainConfig};
@@ -145,11 +148,17 @@ impl TrainConfig {
                 iterations,
                 damping,
                 persistence,
+                tolerance,
+                solver,
+                reseed,
             } => {
                 v.push(("order", order.to_string()));
                 v.push(("iterations", iterations.to_string()));
                 v.push(("damping", damping.to_string()));
                 v.push(("persistence", persistence.to_string()));
+                v.push(("tolerance", tolerance.to_string()));
+                v.push(("solver", solver.to_string()));
+                v.push(("reseed", reseed.to_string()));
             }
         }
         v
@@ -183,6 +192,9 @@ impl TrainConfig {
                 (Method::Emf { iterations, .. }, "iterations") => *iterations = whole(key, v)?,
                 (Method::Emf { damping, .. }, "damping") => *damping = number(key, v)?,
                 (Method::Emf { persistence, .. }, "persistence") => *persistence = v.parse()?,
+                (Method::Emf { tolerance, .. }, "tolerance") => *tolerance = number(key, v)?,
+                (Method::Emf { solver, .. }, "solver") => *solver = v.parse()?,
+                (Method::Emf { reseed, .. }, "reseed") => *reseed = v.parse()?,
                 (_, "k") => return Err(not_here("applies to cd and pcd only")),
                 (_, "chains") => return Err(not_here("applies to pcd only")),
                 _ => return Err(not_here("applies to emf only")),
@@ -194,7 +206,7 @@ impl TrainConfig {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Decay, EmfOrder, Method, Persistence, Schedule, TrainConfig};
+    use crate::{Decay, EmfOrder, Method, Persistence, Reseed, Schedule, Solver, TrainConfig};
 
     #[test]
     fn every_option_reaches_its_field() {
@@ -216,6 +228,9 @@ mod tests {
                 ("damping", "0.3"),
                 ("persistence", "from:4"),
                 ("order", "1"),
+                ("tolerance", "1e-5"),
+                ("solver", "anderson:3"),
+                ("reseed", "merged+0.2"),
             ])
             .unwrap();
         assert_eq!(
@@ -235,7 +250,13 @@ mod tests {
                 order: EmfOrder::First,
                 iterations: 8,
                 damping: 0.3,
-                persistence: Persistence::PersistentFrom { epoch: 4 }
+                persistence: Persistence::PersistentFrom { epoch: 4 },
+                tolerance: 1e-5,
+                solver: Solver::Anderson { depth: 3 },
+                reseed: Reseed {
+                    merged: true,
+                    fraction: 0.2
+                },
             }
         );
     }
@@ -250,6 +271,12 @@ mod tests {
                 iterations: 9,
                 damping: 0.3,
                 persistence: Persistence::PersistentFrom { epoch: 4 },
+                tolerance: 0.25e-3,
+                solver: Solver::Damped,
+                reseed: Reseed {
+                    merged: false,
+                    fraction: 0.3,
+                },
             },
         ] {
             let c = TrainConfig::default()

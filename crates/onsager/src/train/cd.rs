@@ -2,7 +2,9 @@
 
 use ndarray::{s, Array2, ArrayViewMut2};
 
-use super::phase::{foreign_chains, state_mismatch, Negative, NegativePhase, Positive};
+use super::phase::{
+    foreign_chains, state_mismatch, FixedPointStats, Negative, NegativePhase, Positive,
+};
 use super::state::{Chains, TrainerState};
 use crate::model::sample_from;
 use crate::rng::{self, Domain, StreamRng};
@@ -73,7 +75,7 @@ impl<T: Float> NegativePhase<T> for Cd<T> {
         pos: &Positive<'_, T>,
         state: &mut TrainerState<T>,
         _: bool,
-    ) -> Option<f64> {
+    ) -> Option<FixedPointStats> {
         let rows = s![..pos.v.nrows(), ..];
         let rngs = &mut state.cd_rngs;
         sample_from(pos.h, self.neg_h.slice_mut(rows), rngs);

@@ -1,12 +1,16 @@
 //! Extended mean-field training (docs/maths.md §3–§4): deterministic fixed-point iteration of
 //! the magnetisations of Γ_k and the EMF gradient, no sampling.
 
-use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Zip};
 
-use super::phase::{foreign_chains, state_mismatch, Negative, NegativePhase, Positive};
+use super::diversity::Diversity;
+use super::phase::{
+    foreign_chains, state_mismatch, FixedPointStats, Negative, NegativePhase, Positive,
+};
 use super::state::{Chains, TrainerState};
-use crate::meanfield::{gradient_factors, sweep, Powers, Scratch};
-use crate::{EmfOrder, Float, Persistence, Rbm, Result};
+use crate::meanfield::anderson::Anderson;
+use crate::meanfield::{gradient_factors, solve, Powers, Scratch, SolveSettings};
+use crate::{EmfOrder, Float, Persistence, Rbm, Reseed, Result, Solver};
 
 /// The EMF settings of [`crate::Method::Emf`], damping at the model's precision.
 #[derive(Clone, Copy, Debug)]
@@ -15,10 +19,19 @@ pub(super) struct Settings<T> {
     pub iterations: usize,
     pub damping: T,
     pub persistence: Persistence,
+    pub tolerance: f64,
+    pub solver: Solver,
+    pub reseed: Reseed,
 }
 
-/// EMF-k: `iterations` damped sweeps per mini-batch from the data (EMF-CD) or from the
-/// magnetisations carried over (EMF-PCD), then the gradient at the magnetisations reached.
+/// The tolerance and sweep cap of the end-of-epoch measurement of the distance to the fixed
+/// point ([`NegativePhase::fixed_point_distance`]).
+const PROBE_TOLERANCE: f64 = 1e-5;
+const PROBE_SWEEPS: usize = 200;
+
+/// EMF-k: sweeps per mini-batch from the data (EMF-CD) or from the magnetisations carried over
+/// (EMF-PCD, re-seeded as the settings say) until the tolerance or the sweep cap, then the
+/// gradient at the magnetisations reached.
 #[derive(Debug)]
 pub(super) struct Emf<T: Float> {
     settings: Settings<T>,
@@ -26,29 +39,54 @@ pub(super) struct Emf<T: Float> {
     /// Data-initialised magnetisations (batch rows × nv, × nh).
     neg_v: Array2<T>,
     neg_h: Array2<T>,
+    /// Rows the last mini-batch solved (for the end-of-epoch probe).
+    last_rows: usize,
+    last_persistent: bool,
     /// W², W³, refreshed by the update pass.
     powers: Powers<T>,
     scratch: Scratch<T>,
+    /// Anderson history, when the solver accelerates.
+    accel: Option<Anderson<T>>,
+    diversity: Diversity,
+    /// The end-of-epoch probe: a copy of the magnetisations, solved further.
+    probe_v: Array2<T>,
+    probe_h: Array2<T>,
 }
 
 impl<T: Float> Emf<T> {
     pub fn new(settings: Settings<T>, rows: usize, w: ArrayView2<'_, T>) -> Self {
         let (nv, nh) = w.dim();
+        let accel = match settings.solver {
+            Solver::Damped | Solver::Adaptive => None,
+            Solver::Anderson { depth } => Some(Anderson::new(rows, nv, nh, depth)),
+        };
         Self {
             settings,
             rows,
             neg_v: Array2::zeros((rows, nv)),
             neg_h: Array2::zeros((rows, nh)),
+            last_rows: 0,
+            last_persistent: false,
             powers: Powers::new(w, settings.order),
             scratch: Scratch::new(rows, nv, nh),
+            accel,
+            diversity: Diversity::new(rows, nv, nh),
+            probe_v: Array2::zeros((rows, nv)),
+            probe_h: Array2::zeros((rows, nh)),
         }
     }
 }
 
-/// The carried magnetisations, when persistent.
-fn carried<T: Float>(state: &mut TrainerState<T>) -> (ArrayViewMut2<'_, T>, ArrayViewMut2<'_, T>) {
+/// The carried magnetisations and the re-seeding cursor, when persistent.
+fn carried<T: Float>(
+    state: &mut TrainerState<T>,
+) -> (ArrayViewMut2<'_, T>, ArrayViewMut2<'_, T>, &mut usize) {
     match &mut state.chains {
-        Some(Chains::Magnetisations { m_v, m_h }) => (m_v.view_mut(), m_h.view_mut()),
+        Some(Chains::Magnetisations {
+            m_v,
+            m_h,
+            reseed_cursor,
+        }) => (m_v.view_mut(), m_h.view_mut(), reseed_cursor),
         _ => unreachable!("persistent EMF runs after its magnetisations are started"),
     }
 }
@@ -70,44 +108,122 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
     fn start_chains(&self, rbm: &Rbm<T>, v: Array2<T>, _: u64) -> Chains<T> {
         let mut m_h = Array2::zeros((v.nrows(), rbm.n_hidden()));
         rbm.hidden_probs_into(v.view(), m_h.view_mut());
-        Chains::Magnetisations { m_v: v, m_h }
+        Chains::Magnetisations {
+            m_v: v,
+            m_h,
+            reseed_cursor: 0,
+        }
     }
 
-    /// The sweeps; returns the last sweep's max |Δm|.
+    /// Re-seeding (persistent rows), then the solve.
     fn run(
         &mut self,
         rbm: &Rbm<T>,
         pos: &Positive<'_, T>,
         state: &mut TrainerState<T>,
         persistent: bool,
-    ) -> Option<f64> {
-        let (mut m_v, mut m_h) = if persistent {
+    ) -> Option<FixedPointStats> {
+        let mut unused_cursor = 0;
+        let (mut m_v, mut m_h, cursor) = if persistent {
             carried(state)
         } else {
             let rows = s![..pos.v.nrows(), ..];
             self.neg_v.slice_mut(rows).assign(&pos.v);
             self.neg_h.slice_mut(rows).assign(&pos.h);
-            (self.neg_v.slice_mut(rows), self.neg_h.slice_mut(rows))
+            (
+                self.neg_v.slice_mut(rows),
+                self.neg_h.slice_mut(rows),
+                &mut unused_cursor,
+            )
         };
         let Settings {
             order,
             iterations,
             damping,
+            tolerance,
+            reseed,
             ..
         } = self.settings;
-        let mut residual = f64::NAN;
-        for _ in 0..iterations {
-            residual = sweep(
-                rbm,
-                &self.powers,
-                order,
-                damping,
-                m_v.view_mut(),
-                m_h.view_mut(),
-                &mut self.scratch,
-            );
+        let (mut distinct, mut reseeded) = (None, 0);
+        if persistent {
+            distinct = Some(self.diversity.find_merged(m_v.view(), m_h.view()));
+            if reseed.is_active() {
+                reseeded =
+                    self.diversity
+                        .reseed(reseed, m_v.view_mut(), m_h.view_mut(), pos, cursor);
+            }
         }
-        Some(residual)
+        self.last_rows = m_v.nrows();
+        self.last_persistent = persistent;
+        let set = SolveSettings {
+            order,
+            damping,
+            max_sweeps: iterations,
+            tolerance,
+            adaptive: self.settings.solver == Solver::Adaptive,
+        };
+        let done = solve(
+            rbm,
+            &self.powers,
+            set,
+            m_v,
+            m_h,
+            &mut self.scratch,
+            self.accel.as_mut(),
+        );
+        Some(FixedPointStats {
+            sweeps: done.sweeps,
+            residual: done.residual,
+            distinct,
+            reseeded,
+        })
+    }
+
+    /// Copies the last mini-batch's magnetisations, solves them on by adaptive damping (down
+    /// to the configured damping) to a residual of 10⁻⁵ (at most 200 sweeps) under the model
+    /// as it now stands, and returns the mean over rows of max |m − m*|.
+    fn fixed_point_distance(&mut self, rbm: &Rbm<T>, state: &TrainerState<T>) -> Option<f64> {
+        let n = self.last_rows;
+        if n == 0 {
+            return None;
+        }
+        let rows = s![..n, ..];
+        let (src_v, src_h) = match &state.chains {
+            Some(Chains::Magnetisations { m_v, m_h, .. }) if self.last_persistent => {
+                (m_v.slice(rows), m_h.slice(rows))
+            }
+            _ => (self.neg_v.slice(rows), self.neg_h.slice(rows)),
+        };
+        self.probe_v.slice_mut(rows).assign(&src_v);
+        self.probe_h.slice_mut(rows).assign(&src_h);
+        let set = SolveSettings {
+            order: self.settings.order,
+            damping: self.settings.damping,
+            max_sweeps: PROBE_SWEEPS,
+            tolerance: PROBE_TOLERANCE,
+            adaptive: true,
+        };
+        solve(
+            rbm,
+            &self.powers,
+            set,
+            self.probe_v.slice_mut(rows),
+            self.probe_h.slice_mut(rows),
+            &mut self.scratch,
+            None,
+        );
+        let mut total = 0.0;
+        for r in 0..n {
+            let worst = |a: ArrayView2<'_, T>, b: ArrayView2<'_, T>| {
+                let mut w = 0.0f64;
+                Zip::from(a.row(r))
+                    .and(b.row(r))
+                    .for_each(|x, y| w = w.max((x.f64() - y.f64()).abs()));
+                w
+            };
+            total += worst(src_v, self.probe_v.view()).max(worst(src_h, self.probe_h.view()));
+        }
+        Some(total / n as f64)
     }
 
     /// The EMF gradient's factors at the magnetisations (`meanfield::gradient_factors`).
@@ -119,7 +235,7 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
         persistent: bool,
     ) -> Negative<'a, T> {
         let (v, h) = match chains {
-            Some(Chains::Magnetisations { m_v, m_h }) if persistent => (m_v.view(), m_h.view()),
+            Some(Chains::Magnetisations { m_v, m_h, .. }) if persistent => (m_v.view(), m_h.view()),
             _ => {
                 let rows = s![..b, ..];
                 (self.neg_v.slice(rows), self.neg_h.slice(rows))
@@ -140,7 +256,7 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
     fn check_state(&self, state: &TrainerState<T>, nv: usize, nh: usize) -> Result<()> {
         match &state.chains {
             None => Ok(()),
-            Some(Chains::Magnetisations { m_v, m_h }) => {
+            Some(Chains::Magnetisations { m_v, m_h, .. }) => {
                 if m_v.dim() != (self.rows, nv) || m_h.dim() != (self.rows, nh) {
                     return Err(state_mismatch(
                         "EMF chains",

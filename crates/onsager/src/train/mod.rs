@@ -16,6 +16,7 @@
 //! 3. one fused pass over W: decay, momentum, update.
 
 mod cd;
+mod diversity;
 mod emf;
 mod gradient;
 mod pcd;
@@ -30,7 +31,7 @@ use std::time::Instant;
 
 use ndarray::{s, Array2, ArrayView2};
 
-use phase::{NegativePhase, Positive};
+use phase::{FixedPointStats, NegativePhase, Positive};
 pub(crate) use state::Chains;
 pub use state::TrainerState;
 pub use trainer::Trainer;
@@ -87,6 +88,45 @@ enum Rows<'a> {
 }
 
 /// The model and everything needed to continue training it.
+/// The EMF solves of one epoch, summed for its report.
+#[derive(Clone, Copy, Debug, Default)]
+struct FixedPointTally {
+    batches: usize,
+    sweeps: usize,
+    residual: f64,
+    distinct: usize,
+    persistent: usize,
+    reseeded: usize,
+}
+
+impl FixedPointTally {
+    fn add(&mut self, s: FixedPointStats) {
+        self.batches += 1;
+        self.sweeps += s.sweeps;
+        self.residual += s.residual;
+        if let Some(d) = s.distinct {
+            self.distinct += d;
+            self.persistent += 1;
+        }
+        self.reseeded += s.reseeded;
+    }
+
+    /// `r` with the epoch's fixed-point figures filled in (none without EMF batches).
+    fn report(&self, r: EpochReport) -> EpochReport {
+        if self.batches == 0 {
+            return r;
+        }
+        let per = |x: f64, n: usize| (n > 0).then(|| x / n as f64);
+        EpochReport {
+            fixed_point_residual: per(self.residual, self.batches),
+            fixed_point_sweeps: per(self.sweeps as f64, self.batches),
+            distinct_rows: per(self.distinct as f64, self.persistent),
+            reseeded_rows: (self.persistent > 0).then_some(self.reseeded),
+            ..r
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Core<T: Float> {
     params: TrainParams,
@@ -142,7 +182,12 @@ impl<T: Float> Core<T> {
     /// One mini-batch of the given rows of `data`: the positive phase H = P(h | V), the
     /// method's negative phase, then the gradient and the update (`gradient::step`). Returns
     /// the EMF fixed-point residual.
-    fn train_batch(&mut self, data: ArrayView2<'_, T>, rows_of: Rows<'_>, lr: T) -> Option<f64> {
+    fn train_batch(
+        &mut self,
+        data: ArrayView2<'_, T>,
+        rows_of: Rows<'_>,
+        lr: T,
+    ) -> Option<FixedPointStats> {
         let b = match rows_of {
             Rows::Indexed(idx) => idx.len(),
             Rows::All => data.nrows(),
@@ -176,10 +221,10 @@ impl<T: Float> Core<T> {
             v: ws.batch.slice(rows),
             h: ws.hp.slice(rows),
         };
-        let residual = phase.run(rbm, &pos, state, persistent);
+        let stats = phase.run(rbm, &pos, state, persistent);
         let neg = phase.negative(rbm, state.chains.as_ref(), b, persistent);
         gradient::step(params, rbm, &mut state.velocity, &mut ws.sums, pos, neg, lr);
-        residual
+        stats
     }
 
     /// The epoch loop of [`Trainer::fit`], run inside the trainer's pool.
@@ -207,7 +252,7 @@ impl<T: Float> Core<T> {
             if self.params.shuffle {
                 rng::shuffle(&mut self.state.order_rng, &mut order);
             }
-            let (mut residual_sum, mut residuals) = (0.0, 0usize);
+            let mut fp = FixedPointTally::default();
             for (bi, idx) in order.chunks(bs).enumerate() {
                 let progress = BatchProgress {
                     epoch: e + 1,
@@ -220,24 +265,28 @@ impl<T: Float> Core<T> {
                     stopped = true;
                     break 'epochs;
                 }
-                let r = self.train_batch(data, Rows::Indexed(idx), T::of(lr));
-                if let Some(r) = r {
-                    residual_sum += r;
-                    residuals += 1;
+                if let Some(stats) = self.train_batch(data, Rows::Indexed(idx), T::of(lr)) {
+                    fp.add(stats);
                 }
                 done += 1;
             }
+            let seconds = epoch_start.elapsed().as_secs_f64();
             self.state.epoch += 1;
             self.check_finite()?;
-            let report = EpochReport {
+            let distance = match fp.batches {
+                0 => None,
+                _ => self.phase.fixed_point_distance(&self.rbm, &self.state),
+            };
+            let report = fp.report(EpochReport {
                 epoch: e + 1,
                 epochs,
                 learning_rate: lr,
                 batches,
                 samples: n,
-                seconds: epoch_start.elapsed().as_secs_f64(),
-                fixed_point_residual: (residuals > 0).then(|| residual_sum / residuals as f64),
-            };
+                seconds,
+                fixed_point_distance: distance,
+                ..EpochReport::default()
+            });
             if monitor.on_epoch(&report, &self.rbm) == ControlFlow::Break(()) {
                 stopped = self.state.epoch < epochs;
                 break;

@@ -4,7 +4,9 @@
 use ndarray::{Array2, ArrayView2};
 
 use super::cd::run_chains;
-use super::phase::{foreign_chains, state_mismatch, Negative, NegativePhase, Positive};
+use super::phase::{
+    foreign_chains, state_mismatch, FixedPointStats, Negative, NegativePhase, Positive,
+};
 use super::state::{Chains, TrainerState};
 use crate::rng::{self, Domain};
 use crate::{Float, Rbm, Result};
@@ -51,7 +53,7 @@ impl<T: Float> NegativePhase<T> for Pcd<T> {
         _: &Positive<'_, T>,
         state: &mut TrainerState<T>,
         _: bool,
-    ) -> Option<f64> {
+    ) -> Option<FixedPointStats> {
         let Some(Chains::Gibbs { v, rngs }) = &mut state.chains else {
             unreachable!("PCD runs after its chains are started")
         };

@@ -88,14 +88,23 @@ pub(super) trait NegativePhase<T: Float>: Debug + Send {
     }
 
     /// Runs the negative phase of one mini-batch, leaving its rows where
-    /// [`NegativePhase::negative`] finds them. Returns the EMF fixed-point residual.
+    /// [`NegativePhase::negative`] finds them. Returns what the EMF solve did (None for the
+    /// sampling methods).
     fn run(
         &mut self,
         rbm: &Rbm<T>,
         pos: &Positive<'_, T>,
         state: &mut TrainerState<T>,
         persistent: bool,
-    ) -> Option<f64>;
+    ) -> Option<FixedPointStats>;
+
+    /// EMF: how far the last mini-batch's magnetisations lie from the fixed point they were
+    /// heading for, under the model as it now stands (mean over rows of max |m − m*|). Called
+    /// once per epoch, outside the epoch's timing.
+    fn fixed_point_distance(&mut self, rbm: &Rbm<T>, state: &TrainerState<T>) -> Option<f64> {
+        let _ = (rbm, state);
+        None
+    }
 
     /// The gradient's negative part from the rows the last [`NegativePhase::run`] of a batch
     /// of `b` rows left (in the method's buffers or the persistent `chains`).
@@ -112,6 +121,19 @@ pub(super) trait NegativePhase<T: Float>: Debug + Send {
     /// # Errors
     /// [`Error::Shape`] naming what does not fit.
     fn check_state(&self, state: &TrainerState<T>, nv: usize, nh: usize) -> Result<()>;
+}
+
+/// What the EMF negative phase did on one mini-batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct FixedPointStats {
+    /// Sweeps carried out.
+    pub sweeps: usize,
+    /// The last sweep's fixed-point residual, max |σ(field) − m|.
+    pub residual: f64,
+    /// Persistent only: distinct rows on arrival, before re-seeding.
+    pub distinct: Option<usize>,
+    /// Rows re-seeded from the batch.
+    pub reseeded: usize,
 }
 
 /// The shape error of a restored state.
@@ -148,12 +170,18 @@ pub(super) fn for_method<T: Float>(
             iterations,
             damping,
             persistence,
+            tolerance,
+            solver,
+            reseed,
         } => Box::new(emf::Emf::new(
             emf::Settings {
                 order,
                 iterations,
                 damping: T::of(damping),
                 persistence,
+                tolerance,
+                solver,
+                reseed,
             },
             rows,
             w,

@@ -12,8 +12,13 @@ use crate::Float;
 pub(crate) enum Chains<T: Float> {
     /// PCD: binary visible states of the chains and one random stream per chain.
     Gibbs { v: Array2<T>, rngs: Vec<StreamRng> },
-    /// Persistent EMF: one magnetisation row per batch slot.
-    Magnetisations { m_v: Array2<T>, m_h: Array2<T> },
+    /// Persistent EMF: one magnetisation row per batch slot, and the row the fraction
+    /// re-seeding renews next (`train/diversity.rs`).
+    Magnetisations {
+        m_v: Array2<T>,
+        m_h: Array2<T>,
+        reseed_cursor: usize,
+    },
 }
 
 /// Everything that evolves during training besides the model's parameters: what a checkpoint

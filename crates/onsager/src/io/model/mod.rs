@@ -86,6 +86,9 @@ pub(super) struct StateMeta {
     order_rng: StreamRng,
     cd_rngs: Vec<StreamRng>,
     pcd_rngs: Option<Vec<StreamRng>>,
+    /// Persistent EMF: the row the fraction re-seeding renews next (absent in older files: 0).
+    #[serde(default)]
+    emf_reseed_cursor: usize,
 }
 
 pub(super) fn dtype_of<T: Float>() -> Dtype {

@@ -217,6 +217,7 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
                 Some(Chains::Magnetisations {
                     m_v: matrix(path, &st, "state.emf.m_v", rows, nv)?,
                     m_h: matrix(path, &st, "state.emf.m_h", rows, nh)?,
+                    reseed_cursor: sm.emf_reseed_cursor,
                 })
             } else {
                 None

@@ -70,6 +70,7 @@ pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
             to_bytes(st.velocity.iter().copied()),
         ));
         let mut pcd_rngs = None;
+        let mut emf_reseed_cursor = 0;
         match &st.chains {
             Some(Chains::Gibbs { v, rngs }) => {
                 tensors.push((
@@ -79,7 +80,12 @@ pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
                 ));
                 pcd_rngs = Some(rngs.clone());
             }
-            Some(Chains::Magnetisations { m_v, m_h }) => {
+            Some(Chains::Magnetisations {
+                m_v,
+                m_h,
+                reseed_cursor,
+            }) => {
+                emf_reseed_cursor = *reseed_cursor;
                 tensors.push((
                     "state.emf.m_v".into(),
                     m_v.shape().to_vec(),
@@ -99,6 +105,7 @@ pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
             order_rng: st.order_rng.clone(),
             cd_rngs: st.cd_rngs.clone(),
             pcd_rngs,
+            emf_reseed_cursor,
         };
         meta.insert("state".into(), json(&sm));
     }

@@ -15,6 +15,8 @@ pub enum Binarize {
     Threshold,
     /// 1 with probability equal to the grey level, drawn once (seeded).
     Stochastic,
+    /// 1 wherever the grey level is not 0 (the reference EMF code's binarisation).
+    Nonzero,
 }
 
 /// The data of the experiment, binarised.
@@ -35,6 +37,7 @@ pub fn load(a: &MnistArgs, st: &Settings) -> Result<Data> {
         let how = match a.binarize {
             Binarize::Threshold => Preprocess::Binarize { threshold: 0.5 },
             Binarize::Stochastic => Preprocess::Stochastic { seed },
+            Binarize::Nonzero => Preprocess::Binarize { threshold: 0.0 },
         };
         Ok(d.prepare::<f32>(how)?)
     };

@@ -50,6 +50,7 @@ impl Monitor<f32> for Curves<'_> {
 }
 
 /// The test figures of one model.
+#[derive(Clone, Debug)]
 pub struct Figures {
     pub ais: (f64, f64, f64),
     pub log_z: f64,

@@ -1,7 +1,7 @@
 //! The methods the MNIST comparison trains.
 
 use clap::ValueEnum;
-use onsager::{EmfOrder, Method, Persistence};
+use onsager::{EmfOrder, Method, Persistence, Reseed, Solver};
 
 /// The methods of the comparison.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -22,9 +22,31 @@ pub enum Which {
     Emf3Data,
     /// EMF order 3, persistent.
     Emf3Persistent,
+    /// EMF order 1 with the library's default settings (persistent, re-seeded where rows
+    /// merge, 3 adaptive sweeps).
+    Emf1,
+    /// EMF order 2 with the library's defaults.
+    Emf2,
+    /// EMF order 3 with the library's defaults.
+    Emf3,
+    /// EMF order 2, the defaults but solved to a residual of 10⁻³ in at most 10 sweeps.
+    Emf2Converged,
+    /// EMF order 2 from the data batch, solved as `emf2-converged`.
+    Emf2DataConverged,
+    /// EMF order 2 persistent, solved as `emf2-converged`, never re-seeded.
+    Emf2PersistentConverged,
+    /// EMF order 2 persistent, the reference's 3 damped sweeps, re-seeded where rows merge.
+    Emf2PersistentReseeded,
 }
 
-pub const ALL: [Which; 8] = [
+/// The sweep cap and tolerance of the `…-converged` rows: 10 sweeps reach the residual 10⁻³ on
+/// small models, and are as many as a run of every row can afford at 500 hidden units.
+const CONVERGED_SWEEPS: usize = 10;
+const CONVERGED_TOLERANCE: f64 = 1e-3;
+
+/// The methods a run trains unless told otherwise: the reference algorithm's six EMF rows,
+/// CD-1, PCD-1, and the library's EMF defaults with their ablations.
+pub const ALL: [Which; 15] = [
     Which::Cd1,
     Which::Pcd1,
     Which::Emf1Data,
@@ -33,6 +55,13 @@ pub const ALL: [Which; 8] = [
     Which::Emf2Persistent,
     Which::Emf3Data,
     Which::Emf3Persistent,
+    Which::Emf1,
+    Which::Emf2,
+    Which::Emf3,
+    Which::Emf2Converged,
+    Which::Emf2DataConverged,
+    Which::Emf2PersistentConverged,
+    Which::Emf2PersistentReseeded,
 ];
 
 impl Which {
@@ -47,6 +76,13 @@ impl Which {
             Which::Emf2Persistent => "EMF-2 persistent",
             Which::Emf3Data => "EMF-3 data",
             Which::Emf3Persistent => "EMF-3 persistent",
+            Which::Emf1 => "EMF-1 default",
+            Which::Emf2 => "EMF-2 default",
+            Which::Emf3 => "EMF-3 default",
+            Which::Emf2Converged => "EMF-2 default, ≤ 10 sweeps to 1e-3",
+            Which::Emf2DataConverged => "EMF-2 data, ≤ 10 sweeps to 1e-3",
+            Which::Emf2PersistentConverged => "EMF-2 pers. not reseeded, ≤ 10 sweeps to 1e-3",
+            Which::Emf2PersistentReseeded => "EMF-2 pers. reseeded, 3 damped sweeps",
         }
     }
 
@@ -58,13 +94,42 @@ impl Which {
             .to_string()
     }
 
-    /// The training method, the EMF variants with the library's usual settings.
-    pub fn method(self, batch: usize) -> Method {
-        let emf = |order, persistence| Method::Emf {
-            order,
-            iterations: onsager::EMF_ITERATIONS,
-            damping: onsager::EMF_DAMPING,
-            persistence,
+    /// Whether this is one of the EMF rows.
+    pub fn is_emf(self) -> bool {
+        !matches!(self, Which::Cd1 | Which::Pcd1)
+    }
+
+    /// The training method: the `…-data` and `…-persistent` EMF rows with the reference
+    /// algorithm's settings, the others from the library's defaults. `persistent` is where the
+    /// persistent rows' magnetisations start being carried.
+    pub fn method(self, batch: usize, persistent: Persistence) -> Method {
+        let emf = |order, persistence: Persistence| {
+            let persistence = match persistence {
+                Persistence::DataInit => Persistence::DataInit,
+                _ => persistent,
+            };
+            Method::emf_reference(order, persistence)
+        };
+        let default = |order, change: &dyn Fn(&mut Method)| {
+            let mut m = Method::emf(order);
+            if let Method::Emf { persistence, .. } = &mut m {
+                if *persistence != Persistence::DataInit {
+                    *persistence = persistent;
+                }
+            }
+            change(&mut m);
+            m
+        };
+        let converged = |m: &mut Method| {
+            if let Method::Emf {
+                iterations,
+                tolerance,
+                ..
+            } = m
+            {
+                *iterations = CONVERGED_SWEEPS;
+                *tolerance = CONVERGED_TOLERANCE;
+            }
         };
         use Persistence::{DataInit, Persistent};
         match self {
@@ -79,6 +144,35 @@ impl Which {
             Which::Emf2Persistent => emf(EmfOrder::Second, Persistent),
             Which::Emf3Data => emf(EmfOrder::Third, DataInit),
             Which::Emf3Persistent => emf(EmfOrder::Third, Persistent),
+            Which::Emf1 => default(EmfOrder::First, &|_| {}),
+            Which::Emf2 => default(EmfOrder::Second, &|_| {}),
+            Which::Emf3 => default(EmfOrder::Third, &|_| {}),
+            Which::Emf2Converged => default(EmfOrder::Second, &converged),
+            Which::Emf2DataConverged => default(EmfOrder::Second, &|m| {
+                converged(m);
+                if let Method::Emf { persistence, .. } = m {
+                    *persistence = DataInit;
+                }
+            }),
+            Which::Emf2PersistentConverged => default(EmfOrder::Second, &|m| {
+                converged(m);
+                if let Method::Emf { reseed, .. } = m {
+                    *reseed = Reseed::NONE;
+                }
+            }),
+            Which::Emf2PersistentReseeded => default(EmfOrder::Second, &|m| {
+                if let Method::Emf {
+                    iterations,
+                    tolerance,
+                    solver,
+                    ..
+                } = m
+                {
+                    *iterations = onsager::REFERENCE_ITERATIONS;
+                    *tolerance = 0.0;
+                    *solver = Solver::Damped;
+                }
+            }),
         }
     }
 }

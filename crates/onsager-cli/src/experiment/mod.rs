@@ -15,12 +15,12 @@ use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 use onsager::estimate::ais::{Ais, AisSchedule, BaseModel};
 use onsager::io::model::{self, ModelFile};
-use onsager::{Decay, EpochMetrics, Estimator, Schedule, TrainParams, Trainer};
+use onsager::{Decay, EpochMetrics, Estimator, Persistence, Schedule, TrainParams, Trainer};
 use serde_json::json;
 
 use crate::draw::{chart, grid};
 use data::{load, Binarize};
-use evaluate::{classify, evaluate, Curves, CURVE_EMF_SWEEPS};
+use evaluate::{classify, evaluate, Curves, Figures, CURVE_EMF_SWEEPS};
 use image::RgbImage;
 use methods::{Which, ALL};
 use report::{figures_json, pictures, table_row, Pictures};
@@ -107,6 +107,14 @@ pub struct MnistArgs {
     /// Training threads (0: all cores; the estimators always use all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// The epoch (1-based) from which the persistent EMF rows carry their magnetisations over;
+    /// before it they start from the data (the reference protocol uses 5).
+    #[arg(long, default_value_t = 1)]
+    pub persistent_from: usize,
+    /// Also train PCD-1 for as long as each EMF row took (its epochs scaled by the time
+    /// ratio, the same schedule over them) and report it in a second, equal-time table.
+    #[arg(long)]
+    pub equal_time: bool,
 }
 
 /// The settings a run used, after `--quick` and the defaults.
@@ -123,6 +131,14 @@ pub struct Settings {
 }
 
 impl MnistArgs {
+    /// Where the persistent EMF rows' magnetisations are carried over.
+    fn persistent(&self) -> Persistence {
+        match self.persistent_from {
+            0 | 1 => Persistence::Persistent,
+            epoch => Persistence::PersistentFrom { epoch },
+        }
+    }
+
     fn settings(&self) -> Settings {
         let q = |quick: usize, full: usize| if self.quick { quick } else { full };
         let validation_rows = self.validation_rows.unwrap_or(q(500, 10_000));
@@ -147,7 +163,7 @@ impl MnistArgs {
     fn params(&self, st: &Settings, which: Which, epochs: usize) -> Result<TrainParams> {
         Ok(TrainParams::builder()
             .n_hidden(self.hidden)
-            .method(which.method(self.batch_size))
+            .method(which.method(self.batch_size, self.persistent()))
             .learning_rate(st.lr)
             .schedule(Schedule::Linear {
                 final_rate: st.final_lr,
@@ -206,6 +222,8 @@ fn mnist(a: &MnistArgs) -> Result<()> {
     );
 
     let mut rows = Vec::new();
+    // (method, test AIS, training seconds) of every row, for the equal-time table.
+    let mut trained: Vec<(Which, f64, f64)> = Vec::new();
     let mut methods_json = serde_json::Map::new();
     let mut curves = Vec::new();
     let mut gallery = Vec::new();
@@ -226,6 +244,7 @@ fn mnist(a: &MnistArgs) -> Result<()> {
             which.label(), f.ais.0, f.ais.1, f.ais.2, f.emf2, f.emf3, f.pseudo, f.recon, f.accuracy
         );
         rows.push(table_row(which.label(), &f, Some(train_seconds)));
+        trained.push((which, f.ais.0, train_seconds));
         let id = which.id();
         gallery.push((which.label().to_string(), pictures(out, &id, rbm, a.seed)?));
         model::save(
@@ -248,6 +267,12 @@ fn mnist(a: &MnistArgs) -> Result<()> {
         curves.push((which.label(), mon.history));
     }
 
+    let equal_time = if a.equal_time {
+        equal_time_rows(a, &st, &d, &ais, &trained)?
+    } else {
+        Vec::new()
+    };
+
     // Pictures of the curves, the JSON and the table.
     let series = |get: fn(&EpochMetrics) -> Option<f64>| {
         curves
@@ -262,6 +287,21 @@ fn mnist(a: &MnistArgs) -> Result<()> {
             })
             .collect::<Vec<_>>()
     };
+    // The same curves against the training time spent so far.
+    let by_time = curves
+        .iter()
+        .map(|(label, pts)| {
+            let mut t = 0.0;
+            let line = pts
+                .iter()
+                .filter_map(|p| {
+                    t += p.seconds;
+                    p.ais_log_likelihood.map(|y| (t, y))
+                })
+                .collect::<Vec<_>>();
+            (label.to_string(), line)
+        })
+        .collect::<Vec<_>>();
     let panels = |get: fn(&Pictures) -> &RgbImage| {
         gallery
             .iter()
@@ -281,6 +321,16 @@ fn mnist(a: &MnistArgs) -> Result<()> {
             "log-likelihood (nats per image)",
         ),
         &series(|p| p.ais_log_likelihood),
+        limits,
+    )?;
+    chart::line_chart(
+        &out.join("log-likelihood-ais-time.png"),
+        (
+            "Validation log-likelihood by AIS against training time",
+            "training time (s)",
+            "log-likelihood (nats per image)",
+        ),
+        &by_time,
         limits,
     )?;
     chart::line_chart(
@@ -307,8 +357,9 @@ fn mnist(a: &MnistArgs) -> Result<()> {
         "final_learning_rate": st.final_lr,
         "momentum": a.momentum,
         "l2": a.l2,
-        "emf_iterations": onsager::EMF_ITERATIONS,
-        "emf_damping": onsager::EMF_DAMPING,
+        "emf_default": onsager::Method::emf(onsager::EmfOrder::Second).to_string(),
+        "emf_reference": onsager::Method::emf_reference(onsager::EmfOrder::Second, a.persistent()).to_string(),
+        "persistent_from": a.persistent_from,
         "ais_runs": a.ais_runs,
         "ais_temperatures": st.ais_temperatures,
         "curve_ais_runs": 100,
@@ -322,6 +373,7 @@ fn mnist(a: &MnistArgs) -> Result<()> {
         "untrained": figures_json(&untrained),
         "raw_pixel_accuracy": raw_accuracy,
         "methods": methods_json,
+        "equal_time": equal_time.iter().map(|r| r.json()).collect::<Vec<_>>(),
         "seconds": started.elapsed().as_secs_f64(),
     });
     onsager::io::write_atomic(
@@ -342,6 +394,9 @@ fn mnist(a: &MnistArgs) -> Result<()> {
     md.push_str(&format!(
         "\nLog-likelihoods in nats per test image; ∞: the AIS weights spread too widely for an upper bound. Logistic regression on the raw pixels: accuracy {raw_accuracy:.4}.\n"
     ));
+    if !equal_time.is_empty() {
+        md.push_str(&equal_time_table(&equal_time));
+    }
     onsager::io::write_atomic(&out.join("results.md"), md.as_bytes())?;
     println!("{md}");
     eprintln!(
@@ -350,4 +405,110 @@ fn mnist(a: &MnistArgs) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// One EMF row against PCD-1 given the same training time.
+struct EqualTime {
+    label: &'static str,
+    ais: f64,
+    seconds: f64,
+    /// PCD-1's epochs, training seconds and test figures, or None where the EMF row loses to
+    /// PCD-1 at equal epochs already by more than [`EQUAL_TIME_MARGIN`] (not run).
+    pcd: Option<(usize, f64, Figures)>,
+}
+
+/// EMF rows further than this (nats) below PCD-1 at equal epochs are not given an equal-time
+/// PCD-1 run: more epochs only widen their gap.
+const EQUAL_TIME_MARGIN: f64 = 5.0;
+
+impl EqualTime {
+    fn json(&self) -> serde_json::Value {
+        let mut v = json!({
+            "label": self.label,
+            "emf_ais_log_likelihood": self.ais,
+            "emf_train_seconds": self.seconds,
+        });
+        if let Some((epochs, secs, f)) = &self.pcd {
+            v["pcd_epochs"] = json!(epochs);
+            v["pcd_train_seconds"] = json!(secs);
+            v["pcd"] = figures_json(f);
+        }
+        v
+    }
+}
+
+/// PCD-1 trained, for each EMF row, for its epochs times the ratio of the EMF row's training
+/// time to PCD-1's (the same linear schedule over those epochs), and tested as the rows are.
+/// Epochs are rounded to a multiple of 5 and runs of the same length are shared.
+fn equal_time_rows(
+    a: &MnistArgs,
+    st: &Settings,
+    d: &data::Data,
+    ais: &Estimator,
+    trained: &[(Which, f64, f64)],
+) -> Result<Vec<EqualTime>> {
+    let Some(&(_, pcd_ais, pcd_seconds)) = trained.iter().find(|(w, ..)| *w == Which::Pcd1) else {
+        anyhow::bail!("--equal-time needs pcd1 among --methods (its time sets the scale)");
+    };
+    let mut runs: Vec<(usize, f64, Figures)> = Vec::new();
+    let mut out = Vec::new();
+    for &(which, emf_ais, seconds) in trained.iter().filter(|(w, ..)| w.is_emf()) {
+        let pcd = if emf_ais < pcd_ais - EQUAL_TIME_MARGIN {
+            None
+        } else {
+            // Rounded to whole multiples of 5 epochs, so that rows of nearly the same time
+            // share one PCD-1 run (the table gives the times both took).
+            let ratio = st.epochs as f64 * seconds / pcd_seconds;
+            let epochs = (((ratio / 5.0).round() as usize) * 5).max(st.epochs);
+            if !runs.iter().any(|(e, ..)| *e == epochs) {
+                let mut trainer =
+                    Trainer::<f32>::new(a.params(st, Which::Pcd1, epochs)?, d.train.ncols())?;
+                let report = trainer.fit(d.train.view(), &mut ())?;
+                let f = evaluate(trainer.model(), d, ais, a.seed)?;
+                eprintln!(
+                    "PCD-1, {epochs} epochs (the time of {}): AIS {:.2}, trained in {:.1} s",
+                    which.label(),
+                    f.ais.0,
+                    report.seconds
+                );
+                runs.push((epochs, report.seconds, f));
+            }
+            let (e, secs, f) = runs.iter().find(|(e, ..)| *e == epochs).expect("just run");
+            Some((*e, *secs, f.clone()))
+        };
+        out.push(EqualTime {
+            label: which.label(),
+            ais: emf_ais,
+            seconds,
+            pcd,
+        });
+    }
+    Ok(out)
+}
+
+/// The equal-time table of results.md.
+fn equal_time_table(rows: &[EqualTime]) -> String {
+    let mut md = String::from(
+        "\n### At equal training time\n\n| EMF row | its AIS test LL | its time (s) | PCD-1 epochs in that time | PCD-1 time (s) | PCD-1 AIS test LL [±3σ] | EMF − PCD-1 |\n|---|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        match &r.pcd {
+            Some((epochs, secs, f)) => {
+                let upper = if f.ais.2.is_finite() {
+                    format!("{:.2}", f.ais.2)
+                } else {
+                    "∞".into()
+                };
+                md.push_str(&format!(
+                    "| {} | {:.2} | {:.1} | {epochs} | {secs:.1} | {:.2} [{:.2}, {upper}] | {:+.2} |\n",
+                    r.label, r.ais, r.seconds, f.ais.0, f.ais.1, r.ais - f.ais.0
+                ));
+            }
+            None => md.push_str(&format!(
+                "| {} | {:.2} | {:.1} | – | – | not run: more than {EQUAL_TIME_MARGIN} nats behind PCD-1 at equal epochs | – |\n",
+                r.label, r.ais, r.seconds
+            )),
+        }
+    }
+    md
 }

@@ -48,8 +48,20 @@ fn describe(m: &EpochMetrics, epochs: usize) -> String {
     if let Some(x) = m.emf_log_likelihood {
         s += &format!("  emf-ll {x:.3}");
     }
+    if let Some(x) = m.fixed_point_sweeps {
+        s += &format!("  sweeps {x:.1}");
+    }
     if let Some(x) = m.fixed_point_residual {
         s += &format!("  residual {x:.1e}");
+    }
+    if let Some(x) = m.fixed_point_distance {
+        s += &format!("  distance {x:.1e}");
+    }
+    if let Some(x) = m.distinct_rows {
+        s += &format!("  distinct rows {x:.1}");
+    }
+    if let Some(x) = m.reseeded_rows {
+        s += &format!("  reseeded {x}");
     }
     s
 }

@@ -35,9 +35,20 @@ pub struct TrainArgs {
     /// EMF order: 1, 2 or 3.
     #[arg(long)]
     pub order: Option<String>,
-    /// EMF fixed-point sweeps per mini-batch.
+    /// EMF: the most fixed-point sweeps per mini-batch (all of them with `--tolerance 0`).
     #[arg(long)]
     pub iterations: Option<String>,
+    /// EMF: stop sweeping once the fixed-point residual max |σ(field) − m| is at most this
+    /// (0 runs every sweep, as the reference algorithm does).
+    #[arg(long)]
+    pub tolerance: Option<String>,
+    /// EMF fixed-point solver: `damped`, `anderson` or `anderson:DEPTH`.
+    #[arg(long)]
+    pub solver: Option<String>,
+    /// EMF persistent rows re-seeded from the data: `none`, `merged` (rows that have merged),
+    /// a fraction per mini-batch such as `0.1`, or `merged+0.1`.
+    #[arg(long)]
+    pub reseed: Option<String>,
     /// EMF damping in (0, 1].
     #[arg(long)]
     pub damping: Option<String>,
@@ -156,6 +167,9 @@ impl TrainArgs {
             iterations => "iterations",
             damping => "damping",
             persistence => "persistence",
+            tolerance => "tolerance",
+            solver => "solver",
+            reseed => "reseed",
             hidden => "n_hidden",
             lr => "learning_rate",
             schedule => "schedule",

@@ -208,6 +208,13 @@ pub fn config_of(options: &[(String, String)]) -> PyResult<TrainConfig> {
     Ok(config)
 }
 
+/// The library's default training configuration as named options (key, text) pairs: what the
+/// Python estimators' constructor defaults must equal (a test checks them).
+#[pyfunction]
+pub fn default_options() -> Vec<(&'static str, String)> {
+    TrainConfig::default().to_options()
+}
+
 /// Trains (`fit`, or one `partial_fit` call) and returns the new model, the optimiser state
 /// (as model-file bytes), this call's per-epoch metrics (JSON) and the interrupt, if any.
 #[pyfunction]

@@ -271,3 +271,30 @@ def test_sampling(bits):
         m.sample(init=bits[:5] * 2)
     with pytest.raises(ValueError, match="n_samples"):
         m.sample(0)
+
+
+def test_constructor_defaults_are_the_core_defaults():
+    """Every training parameter EMFRBM() sends equals the Rust library's default, so the
+    Python package and the command line train the same model by default."""
+    core = dict(_core.default_options())
+    sent = dict((k, str(v)) for k, v in EMFRBM()._options(seed=0))
+    for key in ("method", "n_hidden", "batch_size", "epochs", "order", "iterations",
+                "persistence", "solver", "reseed"):
+        assert sent[key].lower() == core[key], key
+    for key in ("learning_rate", "damping", "tolerance", "momentum", "init_std"):
+        assert float(sent[key]) == float(core[key]), key
+
+
+def test_fixed_point_history_and_reseeding_options():
+    """The EMF settings reach the core: 3 fixed sweeps report 3.0 sweeps per batch, re-seeding
+    reports its rows, and bad values name the parameter."""
+    X = (np.random.RandomState(0).rand(300, 20) < 0.3).astype(np.float32)
+    m = EMFRBM(n_components=6, n_iter=2, tolerance=0.0, iterations=3, solver="damped",
+               reseed="merged+0.2", metrics=(), random_state=0).fit(X)
+    h = m.history_[-1]
+    assert h["fixed_point_sweeps"] == 3.0 and h["reseeded_rows"] >= 2 * 3 * 20
+    assert 0 < h["distinct_rows"] <= 100 and h["fixed_point_distance"] >= 0
+    for bad, name in [(dict(solver="newton"), "solver"), (dict(reseed="2"), "reseed"),
+                      (dict(tolerance=-1.0), "tolerance")]:
+        with pytest.raises(ValueError, match=name):
+            EMFRBM(n_iter=1, **bad).fit(X)

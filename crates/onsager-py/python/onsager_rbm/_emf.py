@@ -39,9 +39,21 @@ class EMFRBM(_RBM):
         EMF: order of the expansion (1 = naive mean field, 2 = TAP / Onsager correction,
         3 = third-order term).
     iterations : int, default=3
-        EMF: damped fixed-point sweeps per mini-batch.
+        EMF: the most fixed-point sweeps per mini-batch (all of them when ``tolerance`` is 0).
     damping : float, default=0.5
-        EMF: weight of the new value in each sweep, in (0, 1].
+        EMF: weight of the new value in each sweep, in (0, 1] (for 'adaptive', the lowest
+        damping a row may fall to).
+    tolerance : float, default=0.0
+        EMF: stop sweeping once every row's fixed-point residual max |σ(field) − m| is at
+        most this; 0 runs every sweep (the reference algorithm).
+    solver : str, default='adaptive'
+        EMF fixed-point solver: 'damped', 'adaptive' (each row starts undamped and halves its
+        damping when its residual grows) or 'anderson' / 'anderson:DEPTH' (Anderson
+        acceleration; docs/maths.md §3.2).
+    reseed : str, default='merged'
+        EMF, persistent rows: renew from the data batch 'none', 'merged' (rows that have
+        merged into another), a fraction per mini-batch such as '0.1', or 'merged+0.1'
+        (docs/maths.md §3.3).
     persistence : {'persistent', 'data'} or int, default='persistent'
         EMF: 'persistent' carries the magnetisations from one mini-batch to the next (as PCD
         carries chains); 'data' starts each mini-batch's iteration at the data; an int E uses
@@ -96,7 +108,8 @@ class EMFRBM(_RBM):
         Hidden biases.
     history_ : list of dict
         One dict per epoch: 'epoch', 'learning_rate', 'seconds', 'samples_per_second', the
-        chosen metrics and, for EMF, 'fixed_point_residual'.
+        chosen metrics and, for EMF, 'fixed_point_residual', 'fixed_point_sweeps',
+        'fixed_point_distance' and, when persistent, 'distinct_rows' and 'reseeded_rows'.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -121,6 +134,9 @@ class EMFRBM(_RBM):
         "order": [Integral],
         "iterations": [Integral],
         "damping": [Real],
+        "tolerance": [Real],
+        "solver": [str],
+        "reseed": [str],
         "persistence": [StrOptions({"persistent", "data"}), Integral],
         "k": [Integral],
         "n_chains": [Integral, None],
@@ -150,6 +166,9 @@ class EMFRBM(_RBM):
         order=2,
         iterations=3,
         damping=0.5,
+        tolerance=0.0,
+        solver="adaptive",
+        reseed="merged",
         persistence="persistent",
         k=1,
         n_chains=None,
@@ -175,6 +194,9 @@ class EMFRBM(_RBM):
         self.order = order
         self.iterations = iterations
         self.damping = damping
+        self.tolerance = tolerance
+        self.solver = solver
+        self.reseed = reseed
         self.persistence = persistence
         self.k = k
         self.n_chains = n_chains
@@ -225,8 +247,12 @@ class EMFRBM(_RBM):
             for key, (label, fmt) in _METRIC_LABELS.items()
             if m.get(key) is not None
         ]
+        if m.get("fixed_point_sweeps") is not None:
+            parts.append("sweeps = %.1f" % m["fixed_point_sweeps"])
         if m.get("fixed_point_residual") is not None:
             parts.append("fixed-point residual = %.1e" % m["fixed_point_residual"])
+        if m.get("distinct_rows") is not None:
+            parts.append("distinct rows = %.1f" % m["distinct_rows"])
         parts.append("time = %.2fs" % seconds)
         print("[%s] Iteration %d, %s" % (type(self).__name__, m["epoch"], ", ".join(parts)))
 

@@ -39,6 +39,9 @@ def emf_options(est, seed):
             ("iterations", est.iterations),
             ("damping", est.damping),
             ("persistence", est.persistence),
+            ("tolerance", est.tolerance),
+            ("solver", est.solver),
+            ("reseed", est.reseed),
         ]
     return options
 
@@ -78,5 +81,11 @@ def params_of_options(options):
             iterations=int(o["iterations"]),
             damping=float(o["damping"]),
             persistence=int(persistence[5:]) if persistence.startswith("from:") else persistence,
+        )
+        # Files written before these settings existed ran the reference algorithm.
+        p.update(
+            tolerance=float(o.get("tolerance", 0.0)),
+            solver=o.get("solver", "damped"),
+            reseed=o.get("reseed", "none"),
         )
     return p

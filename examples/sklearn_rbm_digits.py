@@ -51,7 +51,7 @@ def main():
     rbms = {
         "scikit-learn BernoulliRBM (PCD-1)": SklearnRBM(**shared),
         "onsager_rbm.BernoulliRBM (PCD-1)": onsager_rbm.BernoulliRBM(**shared),
-        "onsager_rbm.EMFRBM (EMF-2, persistent)": onsager_rbm.EMFRBM(**shared, metrics=()),
+        "onsager_rbm.EMFRBM (EMF-2, defaults)": onsager_rbm.EMFRBM(**shared, metrics=()),
         "onsager_rbm.EMFRBM (EMF-3, data-initialised)": onsager_rbm.EMFRBM(
             **shared, order=3, persistence="data", metrics=()
         ),

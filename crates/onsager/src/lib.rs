@@ -70,9 +70,9 @@
 //! ## Where things are
 //! | module | holds |
 //! |---|---|
-//! | `params/` | [`TrainConfig`], [`TrainParams`], [`Method`], [`EmfOrder`], [`Persistence`], [`Schedule`], [`Decay`], the named-option parser |
+//! | `params/` | [`TrainConfig`], [`TrainParams`], [`Method`], [`EmfOrder`], [`Persistence`], the EMF [`Solver`] and [`Reseed`] (`emf.rs`), [`Schedule`], [`Decay`], the named-option parser |
 //! | `model.rs` | [`Rbm`]: conditionals, sampling, free energy |
-//! | `train/` | the [`Trainer`]; one file per method (`cd.rs`, `pcd.rs`, `emf.rs`) behind `phase.rs`; `gradient.rs` → `update.rs` → `sgd.rs` |
+//! | `train/` | the [`Trainer`]; one file per method (`cd.rs`, `pcd.rs`, `emf.rs`) behind `phase.rs`; persistent-row re-seeding in `diversity.rs`; `gradient.rs` → `update.rs` → `sgd.rs` |
 //! | [`meanfield`] | Γ_k, its fixed point, its gradient, their row kernels |
 //! | [`estimate`] | the [`Estimator`] entry point; exact, AIS, EMF, pseudo-likelihood; per-epoch [`Metrics`] |
 //! | [`data`], [`io`] | data sets and preprocessing; file readers, the model file, atomic writes |

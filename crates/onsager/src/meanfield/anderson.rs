@@ -262,7 +262,7 @@ fn cholesky_solve(h: &mut [f64], r: &mut [f64], c: usize, stride: usize) -> bool
         for k in 0..j {
             d -= h[j * stride + k] * h[j * stride + k];
         }
-        if !(d > 1e-14 * scale) {
+        if d.is_nan() || d <= 1e-14 * scale {
             return false;
         }
         let d = d.sqrt();

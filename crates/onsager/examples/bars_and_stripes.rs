@@ -61,26 +61,8 @@ fn main() -> Result<(), onsager::Error> {
         exact::mean_log_likelihood(&start, patterns.view())?
     );
     // The reference algorithm's EMF (damped sweeps, no re-seeding), and the library's defaults.
-    let emf = |order, persistence| match Method::emf_reference(order, persistence) {
-        Method::Emf {
-            order,
-            damping,
-            persistence,
-            tolerance,
-            solver,
-            reseed,
-            ..
-        } => Method::Emf {
-            order,
-            iterations,
-            damping,
-            persistence,
-            tolerance,
-            solver,
-            reseed,
-        },
-        m => m,
-    };
+    let emf =
+        |order, persistence| Method::emf_reference(order, persistence).with_sweeps(iterations, 0.0);
     let methods = [
         ("CD-1", Method::Cd { k: 1 }),
         ("PCD-1", Method::Pcd { k: 1, chains: 22 }),

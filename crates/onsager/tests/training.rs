@@ -13,25 +13,7 @@ use onsager::{
 
 /// The library's default EMF solved to a residual of 10⁻⁶ (at most 100 sweeps).
 fn converged(order: EmfOrder) -> Method {
-    match Method::emf(order) {
-        Method::Emf {
-            order,
-            damping,
-            persistence,
-            solver,
-            reseed,
-            ..
-        } => Method::Emf {
-            order,
-            iterations: 100,
-            damping,
-            persistence,
-            tolerance: 1e-6,
-            solver,
-            reseed,
-        },
-        m => m,
-    }
+    Method::emf(order).with_sweeps(100, 1e-6)
 }
 
 /// The reference algorithm's EMF: 3 damped sweeps, damping 0.5, no re-seeding.
@@ -328,23 +310,11 @@ fn bad_hyperparameters_are_refused_by_name() {
     );
     invalid(b().method(Method::Cd { k: 0 }), "k");
     invalid(b().method(Method::Pcd { k: 1, chains: 0 }), "chains");
-    let e = |iterations, damping, persistence| match Method::emf(EmfOrder::Second) {
-        Method::Emf {
-            order,
-            tolerance,
-            solver,
-            reseed,
-            ..
-        } => Method::Emf {
-            order,
-            iterations,
-            damping,
-            persistence,
-            tolerance,
-            solver,
-            reseed,
-        },
-        _ => unreachable!(),
+    let e = |iterations, damping, persistence| {
+        Method::emf(EmfOrder::Second)
+            .with_sweeps(iterations, 0.0)
+            .with_damping(damping)
+            .with_persistence(persistence)
     };
     invalid(b().method(e(0, 0.5, Persistence::Persistent)), "iterations");
     invalid(b().method(e(3, 0.0, Persistence::Persistent)), "damping");
@@ -615,26 +585,8 @@ fn reseeding_keeps_persistent_rows_apart() {
         .slice(ndarray::s![..2000, ..])
         .mapv(|x| (x >= 128) as u8 as f32);
     let run = |reseed: onsager::Reseed| {
-        let method = match Method::emf_reference(EmfOrder::Second, Persistence::Persistent) {
-            Method::Emf {
-                order,
-                iterations,
-                damping,
-                persistence,
-                tolerance,
-                solver,
-                ..
-            } => Method::Emf {
-                order,
-                iterations,
-                damping,
-                persistence,
-                tolerance,
-                solver,
-                reseed,
-            },
-            _ => unreachable!(),
-        };
+        let method =
+            Method::emf_reference(EmfOrder::Second, Persistence::Persistent).with_reseed(reseed);
         let p = TrainParams::builder()
             .n_hidden(64)
             .method(method)

@@ -1,7 +1,7 @@
 //! The methods the MNIST comparison trains.
 
 use clap::ValueEnum;
-use onsager::{EmfOrder, Method, Persistence, Reseed, Solver};
+use onsager::{EmfOrder, Method, Persistence, Reseed};
 
 /// The methods of the comparison.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -103,76 +103,31 @@ impl Which {
     /// algorithm's settings, the others from the library's defaults. `persistent` is where the
     /// persistent rows' magnetisations start being carried.
     pub fn method(self, batch: usize, persistent: Persistence) -> Method {
-        let emf = |order, persistence: Persistence| {
-            let persistence = match persistence {
-                Persistence::DataInit => Persistence::DataInit,
-                _ => persistent,
-            };
-            Method::emf_reference(order, persistence)
-        };
-        let default = |order, change: &dyn Fn(&mut Method)| {
-            let mut m = Method::emf(order);
-            if let Method::Emf { persistence, .. } = &mut m {
-                if *persistence != Persistence::DataInit {
-                    *persistence = persistent;
-                }
-            }
-            change(&mut m);
-            m
-        };
-        let converged = |m: &mut Method| {
-            if let Method::Emf {
-                iterations,
-                tolerance,
-                ..
-            } = m
-            {
-                *iterations = CONVERGED_SWEEPS;
-                *tolerance = CONVERGED_TOLERANCE;
-            }
-        };
-        use Persistence::{DataInit, Persistent};
+        let reference = |order| Method::emf_reference(order, persistent);
+        let default = |order| Method::emf(order).with_persistence(persistent);
+        let converged = |order| default(order).with_sweeps(CONVERGED_SWEEPS, CONVERGED_TOLERANCE);
+        let data = Persistence::DataInit;
         match self {
             Which::Cd1 => Method::Cd { k: 1 },
             Which::Pcd1 => Method::Pcd {
                 k: 1,
                 chains: batch,
             },
-            Which::Emf1Data => emf(EmfOrder::First, DataInit),
-            Which::Emf1Persistent => emf(EmfOrder::First, Persistent),
-            Which::Emf2Data => emf(EmfOrder::Second, DataInit),
-            Which::Emf2Persistent => emf(EmfOrder::Second, Persistent),
-            Which::Emf3Data => emf(EmfOrder::Third, DataInit),
-            Which::Emf3Persistent => emf(EmfOrder::Third, Persistent),
-            Which::Emf1 => default(EmfOrder::First, &|_| {}),
-            Which::Emf2 => default(EmfOrder::Second, &|_| {}),
-            Which::Emf3 => default(EmfOrder::Third, &|_| {}),
-            Which::Emf2Converged => default(EmfOrder::Second, &converged),
-            Which::Emf2DataConverged => default(EmfOrder::Second, &|m| {
-                converged(m);
-                if let Method::Emf { persistence, .. } = m {
-                    *persistence = DataInit;
-                }
-            }),
-            Which::Emf2PersistentConverged => default(EmfOrder::Second, &|m| {
-                converged(m);
-                if let Method::Emf { reseed, .. } = m {
-                    *reseed = Reseed::NONE;
-                }
-            }),
-            Which::Emf2PersistentReseeded => default(EmfOrder::Second, &|m| {
-                if let Method::Emf {
-                    iterations,
-                    tolerance,
-                    solver,
-                    ..
-                } = m
-                {
-                    *iterations = onsager::REFERENCE_ITERATIONS;
-                    *tolerance = 0.0;
-                    *solver = Solver::Damped;
-                }
-            }),
+            Which::Emf1Data => reference(EmfOrder::First).with_persistence(data),
+            Which::Emf1Persistent => reference(EmfOrder::First),
+            Which::Emf2Data => reference(EmfOrder::Second).with_persistence(data),
+            Which::Emf2Persistent => reference(EmfOrder::Second),
+            Which::Emf3Data => reference(EmfOrder::Third).with_persistence(data),
+            Which::Emf3Persistent => reference(EmfOrder::Third),
+            Which::Emf1 => default(EmfOrder::First),
+            Which::Emf2 => default(EmfOrder::Second),
+            Which::Emf3 => default(EmfOrder::Third),
+            Which::Emf2Converged => converged(EmfOrder::Second),
+            Which::Emf2DataConverged => converged(EmfOrder::Second).with_persistence(data),
+            Which::Emf2PersistentConverged => converged(EmfOrder::Second).with_reseed(Reseed::NONE),
+            Which::Emf2PersistentReseeded => {
+                reference(EmfOrder::Second).with_reseed(onsager::EMF_RESEED)
+            }
         }
     }
 }

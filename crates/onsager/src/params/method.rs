@@ -118,15 +118,57 @@ impl Method {
     /// sweeps (damping 0.5) per mini-batch, no tolerance, `persistence` as given, no
     /// re-seeding.
     pub fn emf_reference(order: EmfOrder, persistence: Persistence) -> Self {
-        Method::Emf {
-            order,
-            iterations: REFERENCE_ITERATIONS,
-            damping: EMF_DAMPING,
-            persistence,
-            tolerance: 0.0,
-            solver: Solver::Damped,
-            reseed: Reseed::NONE,
+        Method::emf(order)
+            .with_sweeps(REFERENCE_ITERATIONS, 0.0)
+            .with_solver(Solver::Damped)
+            .with_persistence(persistence)
+            .with_reseed(Reseed::NONE)
+    }
+
+    /// EMF with `iterations` sweeps at most and the tolerance `tolerance`; other methods as
+    /// they are.
+    pub fn with_sweeps(mut self, iterations: usize, tolerance: f64) -> Self {
+        if let Method::Emf {
+            iterations: i,
+            tolerance: t,
+            ..
+        } = &mut self
+        {
+            (*i, *t) = (iterations, tolerance);
         }
+        self
+    }
+
+    /// EMF with the damping `damping`; other methods as they are.
+    pub fn with_damping(mut self, damping: f64) -> Self {
+        if let Method::Emf { damping: d, .. } = &mut self {
+            *d = damping;
+        }
+        self
+    }
+
+    /// EMF with the solver `solver`; other methods as they are.
+    pub fn with_solver(mut self, solver: Solver) -> Self {
+        if let Method::Emf { solver: s, .. } = &mut self {
+            *s = solver;
+        }
+        self
+    }
+
+    /// EMF with the start `persistence`; other methods as they are.
+    pub fn with_persistence(mut self, persistence: Persistence) -> Self {
+        if let Method::Emf { persistence: p, .. } = &mut self {
+            *p = persistence;
+        }
+        self
+    }
+
+    /// EMF with the re-seeding `reseed`; other methods as they are.
+    pub fn with_reseed(mut self, reseed: Reseed) -> Self {
+        if let Method::Emf { reseed: r, .. } = &mut self {
+            *r = reseed;
+        }
+        self
     }
 
     /// The method's name as the options spell it: `cd`, `pcd` or `emf`.
@@ -361,6 +403,30 @@ mod tests {
             "EMF-2 (data, damped, 3 sweeps, damping 0.5)"
         );
         assert_eq!(Method::pcd(1, 64).to_string(), "PCD-1 (64 chains)");
+    }
+
+    #[test]
+    fn the_emf_setters_change_one_setting_and_leave_other_methods_alone() {
+        let m = Method::emf(EmfOrder::First)
+            .with_sweeps(7, 1e-4)
+            .with_damping(0.25)
+            .with_solver(Solver::Damped)
+            .with_persistence(Persistence::DataInit)
+            .with_reseed(Reseed::NONE);
+        let want = Method::Emf {
+            order: EmfOrder::First,
+            iterations: 7,
+            damping: 0.25,
+            persistence: Persistence::DataInit,
+            tolerance: 1e-4,
+            solver: Solver::Damped,
+            reseed: Reseed::NONE,
+        };
+        assert_eq!(m, want);
+        assert_eq!(
+            Method::cd(2).with_sweeps(9, 0.1).with_reseed(EMF_RESEED),
+            Method::cd(2)
+        );
     }
 
     #[test]

@@ -279,7 +279,7 @@ def test_constructor_defaults_are_the_core_defaults():
     core = dict(_core.default_options())
     sent = dict((k, str(v)) for k, v in EMFRBM()._options(seed=0))
     for key in ("method", "n_hidden", "batch_size", "epochs", "order", "iterations",
-                "persistence", "solver", "reseed"):
+                "persistence", "solver", "reseed", "weighting"):
         assert sent[key].lower() == core[key], key
     for key in ("learning_rate", "damping", "tolerance", "momentum", "init_std"):
         assert float(sent[key]) == float(core[key]), key
@@ -296,6 +296,11 @@ def test_fixed_point_history_and_reseeding_options():
     assert h["fixed_point_sweeps"] == 3.0 and h["reseeded_rows"] >= 3 * 20
     assert 0 < h["distinct_rows"] <= 100 and h["fixed_point_distance"] >= 0
     for bad, name in [(dict(solver="newton"), "solver"), (dict(reseed="2"), "reseed"),
-                      (dict(tolerance=-1.0), "tolerance")]:
+                      (dict(tolerance=-1.0), "tolerance"), (dict(weighting="boltzmann"), "weighting")]:
         with pytest.raises(ValueError, match=name):
             EMFRBM(n_iter=1, **bad).fit(X)
+    # Free-energy weighting reaches the core: same seed, different weights.
+    kw = dict(n_components=6, n_iter=2, metrics=(), random_state=0)
+    uniform = EMFRBM(**kw).fit(X).components_
+    weighted = EMFRBM(weighting="free-energy", **kw).fit(X).components_
+    assert np.abs(uniform - weighted).max() > 1e-4

@@ -125,6 +125,7 @@ pub use model::Rbm;
 pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Monitor};
 pub use params::{
     Decay, EmfOrder, Method, Persistence, Reseed, Schedule, Solver, TrainConfig, TrainParams,
+    Weighting,
     ANDERSON_DEPTH, EMF_DAMPING, EMF_ITERATIONS, EMF_PERSISTENCE, EMF_RESEED, EMF_SOLVER,
     EMF_TOLERANCE, OPTION_KEYS, REFERENCE_ITERATIONS,
 };

@@ -63,6 +63,7 @@ fn steady_state_mini_batches_allocate_nothing() {
                     merged: true,
                     fraction: 0.3,
                 },
+                weighting: onsager::Weighting::FreeEnergy,
             },
         ] {
             let p = TrainParams::builder()

@@ -71,6 +71,14 @@ fn every_method_learns_mnist_patches_and_emf_agrees_with_pcd() {
         ),
         ("EMF-2 default", Method::emf(EmfOrder::Second)),
         ("EMF-2 converged", converged(EmfOrder::Second)),
+        (
+            "EMF-2 weighted",
+            Method::emf(EmfOrder::Second).with_weighting(onsager::Weighting::FreeEnergy),
+        ),
+        (
+            "EMF-2 conv. wtd",
+            converged(EmfOrder::Second).with_weighting(onsager::Weighting::FreeEnergy),
+        ),
     ];
     let mut mean = std::collections::HashMap::new();
     for (name, method) in methods {
@@ -175,6 +183,7 @@ fn same_seed_gives_identical_bits_with_one_or_two_threads() {
                 merged: true,
                 fraction: 0.25,
             },
+            weighting: onsager::Weighting::FreeEnergy,
         },
     ] {
         let one = train_wide(method, 1, 9);
@@ -480,13 +489,19 @@ fn weight_decay_shrinks_weights_and_l1_zeroes_more_of_them() {
 /// the public estimators: ΔW = lr·(β/n·VᵀP(h|V) − ∂log Z_EMF/∂W − λW) at the magnetisations
 /// reached by the same sweeps from the data, Δa = lr·β·(mean V − mean m_v), Δb likewise.
 /// 40 visible units put W's rows in three blocks of the fused gradient-and-update pass; every
-/// order exercises a different set of gradient sums.
+/// order exercises a different set of gradient sums. Weighted by free energy (maths §3.4), the
+/// means over rows become sums over the distinct fixed points weighted by softmax(−Γ_k): the
+/// 12 data rows hold 5 distinct patterns (row i + 5 repeats row i), so counting copies would
+/// break the comparison.
 #[test]
 fn one_update_equals_the_emf_gradient_formula() {
     use onsager::meanfield;
     let (n, nv, nh, lr, lambda, sweeps) = (12, 40, 7, 0.3, 0.01, 2);
     let data = Array2::from_shape_fn((n, nv), |(i, j)| ((i * 7 + j * 3) % 5 < 2) as u8 as f64);
-    for order in [EmfOrder::First, EmfOrder::Second, EmfOrder::Third] {
+    let cases = [EmfOrder::First, EmfOrder::Second, EmfOrder::Third]
+        .into_iter()
+        .flat_map(|o| [(o, onsager::Weighting::Uniform), (o, onsager::Weighting::FreeEnergy)]);
+    for (order, weighting) in cases {
         let params = |epochs| {
             TrainParams::builder()
                 .n_hidden(nh)
@@ -498,6 +513,7 @@ fn one_update_equals_the_emf_gradient_formula() {
                     tolerance: 0.0,
                     solver: onsager::Solver::Damped,
                     reseed: onsager::Reseed::NONE,
+                    weighting,
                 })
                 .learning_rate(lr)
                 .batch_size(n)
@@ -528,12 +544,35 @@ fn one_update_equals_the_emf_gradient_formula() {
         )
         .unwrap();
         assert_eq!(fp.iterations, sweeps);
-        let dlogz = meanfield::log_z_gradient(&rbm, order, fp.m_v.view(), fp.m_h.view()).unwrap();
+        // Row weights p_α: 1/n, or softmax(−Γ_k) over the first copy of each distinct row.
+        let p: Vec<f64> = match weighting {
+            onsager::Weighting::Uniform => vec![1.0 / n as f64; n],
+            onsager::Weighting::FreeEnergy => {
+                let g = meanfield::gamma(&rbm, order, fp.m_v.view(), fp.m_h.view()).unwrap();
+                let first = |i: usize| (0..i).all(|k| data.row(k) != data.row(i));
+                assert_eq!((0..n).filter(|&i| first(i)).count(), 5);
+                let e: Vec<f64> = (0..n)
+                    .map(|i| if first(i) { (-g[i]).exp() } else { 0.0 })
+                    .collect();
+                let total: f64 = e.iter().sum();
+                e.iter().map(|x| x / total).collect()
+            }
+        };
+        let mut dlogz = Array2::<f64>::zeros((nv, nh));
+        for (i, &pi) in p.iter().enumerate() {
+            let r = ndarray::s![i..i + 1, ..];
+            let gi = meanfield::log_z_gradient(&rbm, order, fp.m_v.slice(r), fp.m_h.slice(r));
+            dlogz.scaled_add(pi, &gi.unwrap());
+        }
+        let weighted_mean = |x: &Array2<f64>| {
+            let pv = ndarray::Array1::from(p.clone());
+            x.t().dot(&pv)
+        };
         let w = rbm.weights();
         let want_w = &w + &((data.t().dot(&hp) / n as f64 - &dlogz - &w * lambda) * lr);
         let mean = |x: &Array2<f64>| x.mean_axis(ndarray::Axis(0)).unwrap();
-        let want_a = &rbm.visible_bias() + &((mean(&data) - mean(&fp.m_v)) * lr);
-        let want_b = &rbm.hidden_bias() + &((mean(&hp) - mean(&fp.m_h)) * lr);
+        let want_a = &rbm.visible_bias() + &((mean(&data) - weighted_mean(&fp.m_v)) * lr);
+        let want_b = &rbm.hidden_bias() + &((mean(&hp) - weighted_mean(&fp.m_h)) * lr);
         let got = after.model();
         let err = |x: ndarray::ArrayViewD<f64>, y: ndarray::ArrayViewD<f64>| {
             (&x - &y).iter().fold(0f64, |e, d| e.max(d.abs()))
@@ -541,15 +580,15 @@ fn one_update_equals_the_emf_gradient_formula() {
         let w = w.into_dyn();
         assert!(
             err(got.weights().into_dyn(), want_w.view().into_dyn()) < 1e-12,
-            "{order:?}: W"
+            "{order:?} {weighting}: W"
         );
         assert!(
             err(got.visible_bias().into_dyn(), want_a.view().into_dyn()) < 1e-12,
-            "{order:?}: a"
+            "{order:?} {weighting}: a"
         );
         assert!(
             err(got.hidden_bias().into_dyn(), want_b.view().into_dyn()) < 1e-12,
-            "{order:?}: b"
+            "{order:?} {weighting}: b"
         );
         // The update moved W by more than the tolerance, so the comparison has teeth.
         assert!(

@@ -1,7 +1,7 @@
 //! The methods the MNIST comparison trains.
 
 use clap::ValueEnum;
-use onsager::{EmfOrder, Method, Persistence, Reseed};
+use onsager::{EmfOrder, Method, Persistence, Reseed, Weighting};
 
 /// The methods of the comparison.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,6 +37,9 @@ pub enum Which {
     Emf2PersistentConverged,
     /// EMF order 2 persistent, the reference's 3 damped sweeps, re-seeded where rows merge.
     Emf2PersistentReseeded,
+    /// EMF order 2 with the library's defaults, the distinct fixed points weighted by e^{−Γ}
+    /// in the gradient instead of each row counting equally.
+    Emf2Weighted,
 }
 
 /// The sweep cap and tolerance of the `…-converged` rows: 10 sweeps reach the residual 10⁻³ on
@@ -46,7 +49,7 @@ const CONVERGED_TOLERANCE: f64 = 1e-3;
 
 /// The methods a run trains unless told otherwise: the reference algorithm's six EMF rows,
 /// CD-1, PCD-1, and the library's EMF defaults with their ablations.
-pub const ALL: [Which; 15] = [
+pub const ALL: [Which; 16] = [
     Which::Cd1,
     Which::Pcd1,
     Which::Emf1Data,
@@ -62,6 +65,7 @@ pub const ALL: [Which; 15] = [
     Which::Emf2DataConverged,
     Which::Emf2PersistentConverged,
     Which::Emf2PersistentReseeded,
+    Which::Emf2Weighted,
 ];
 
 impl Which {
@@ -83,6 +87,7 @@ impl Which {
             Which::Emf2DataConverged => "EMF-2 data, ≤ 10 sweeps to 1e-3",
             Which::Emf2PersistentConverged => "EMF-2 pers. not reseeded, ≤ 10 sweeps to 1e-3",
             Which::Emf2PersistentReseeded => "EMF-2 pers. reseeded, 3 damped sweeps",
+            Which::Emf2Weighted => "EMF-2 default, weighted by e^-Γ",
         }
     }
 
@@ -128,6 +133,7 @@ impl Which {
             Which::Emf2PersistentReseeded => {
                 reference(EmfOrder::Second).with_reseed(onsager::EMF_RESEED)
             }
+            Which::Emf2Weighted => default(EmfOrder::Second).with_weighting(Weighting::FreeEnergy),
         }
     }
 }

@@ -42,13 +42,17 @@ pub struct TrainArgs {
     /// (0 runs every sweep, as the reference algorithm does).
     #[arg(long)]
     pub tolerance: Option<String>,
-    /// EMF fixed-point solver: `damped`, `anderson` or `anderson:DEPTH`.
+    /// EMF fixed-point solver: `damped`, `adaptive`, `anderson` or `anderson:DEPTH`.
     #[arg(long)]
     pub solver: Option<String>,
     /// EMF persistent rows re-seeded from the data: `none`, `merged` (rows that have merged),
     /// a fraction per mini-batch such as `0.1`, or `merged+0.1`.
     #[arg(long)]
     pub reseed: Option<String>,
+    /// EMF: how the rows' fixed points count in the gradient: `uniform` (each row 1/rows) or
+    /// `free-energy` (distinct fixed points weighted by e^{−Γ}; docs/maths.md §3.4).
+    #[arg(long)]
+    pub weighting: Option<String>,
     /// EMF damping in (0, 1].
     #[arg(long)]
     pub damping: Option<String>,
@@ -170,6 +174,7 @@ impl TrainArgs {
             tolerance => "tolerance",
             solver => "solver",
             reseed => "reseed",
+            weighting => "weighting",
             hidden => "n_hidden",
             lr => "learning_rate",
             schedule => "schedule",

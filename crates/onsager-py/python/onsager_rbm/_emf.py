@@ -54,6 +54,9 @@ class EMFRBM(_RBM):
         EMF, persistent rows: renew from the data batch 'none', 'merged' (rows that have
         merged into another), a fraction per mini-batch such as '0.1', or 'merged+0.1'
         (docs/maths.md §3.3).
+    weighting : {'uniform', 'free-energy'}, default='uniform'
+        EMF: how the rows' fixed points count in the gradient: each row equally, or the
+        distinct fixed points weighted by exp(-Gamma) (docs/maths.md §3.4).
     persistence : {'persistent', 'data'} or int, default='persistent'
         EMF: 'persistent' carries the magnetisations from one mini-batch to the next (as PCD
         carries chains); 'data' starts each mini-batch's iteration at the data; an int E uses
@@ -137,6 +140,7 @@ class EMFRBM(_RBM):
         "tolerance": [Real],
         "solver": [str],
         "reseed": [str],
+        "weighting": [StrOptions({"uniform", "free-energy"})],
         "persistence": [StrOptions({"persistent", "data"}), Integral],
         "k": [Integral],
         "n_chains": [Integral, None],
@@ -169,6 +173,7 @@ class EMFRBM(_RBM):
         tolerance=0.0,
         solver="adaptive",
         reseed="merged",
+        weighting="uniform",
         persistence="persistent",
         k=1,
         n_chains=None,
@@ -197,6 +202,7 @@ class EMFRBM(_RBM):
         self.tolerance = tolerance
         self.solver = solver
         self.reseed = reseed
+        self.weighting = weighting
         self.persistence = persistence
         self.k = k
         self.n_chains = n_chains

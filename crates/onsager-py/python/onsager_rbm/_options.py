@@ -42,6 +42,7 @@ def emf_options(est, seed):
             ("tolerance", est.tolerance),
             ("solver", est.solver),
             ("reseed", est.reseed),
+            ("weighting", est.weighting),
         ]
     return options
 
@@ -87,5 +88,6 @@ def params_of_options(options):
             tolerance=float(o.get("tolerance", 0.0)),
             solver=o.get("solver", "damped"),
             reseed=o.get("reseed", "none"),
+            weighting=o.get("weighting", "uniform"),
         )
     return p

@@ -7,7 +7,7 @@ use crate::kernels::neg_entropy;
 use crate::{par, EmfOrder, Float, Rbm, Result};
 
 /// Γ_k per magnetisation row into `out` (docs/maths.md §2), accumulated in `f64`.
-fn gamma_into<T: Float>(
+pub(crate) fn gamma_into<T: Float>(
     rbm: &Rbm<T>,
     pw: &Powers<T>,
     order: EmfOrder,

@@ -1,11 +1,13 @@
 //! The EMF negative phase's own settings beyond the order: how the fixed point is solved
-//! ([`Solver`], docs/maths.md §3.2) and how persistent magnetisation rows are kept apart
-//! ([`Reseed`], docs/maths.md §3.3).
+//! ([`Solver`], docs/maths.md §3.2), how persistent magnetisation rows are kept apart
+//! ([`Reseed`], docs/maths.md §3.3) and how the fixed points are weighted in the gradient
+//! ([`Weighting`], docs/maths.md §3.4).
 //!
 //! | type | text |
 //! |---|---|
 //! | [`Solver`] | `damped`, `adaptive`, `anderson`, `anderson:DEPTH` |
 //! | [`Reseed`] | `none`, `merged`, `FRACTION`, `merged+FRACTION` (e.g. `merged+0.1`) |
+//! | [`Weighting`] | `uniform`, `free-energy` |
 
 use std::fmt;
 use std::str::FromStr;
@@ -79,7 +81,7 @@ impl FromStr for Solver {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Reseed {
-    /// Re-seed every row that coincides with another (all magnetisations within 10⁻⁴), keeping
+    /// Re-seed every row that coincides with another (all magnetisations within 10⁻³), keeping
     /// one row of each group.
     pub merged: bool,
     /// Fraction of the rows, in \[0, 1\], re-seeded at every mini-batch in turn (a cursor
@@ -147,6 +149,46 @@ impl FromStr for Reseed {
     }
 }
 
+/// How the magnetisation rows' fixed points are weighted in the negative phase of the
+/// gradient (docs/maths.md §3.4). The default, [`Weighting::Uniform`], is what files written
+/// before the weighting was a setting used.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Weighting {
+    /// Every row counts 1/rows: log Z ≈ mean_α −Γ_k(m_α).
+    #[default]
+    Uniform,
+    /// The distinct fixed points m_α (rows that coincide counted once) weighted by
+    /// e^{−Γ_k(m_α)}: log Z ≈ log Σ_α e^{−Γ_k(m_α)}, whose gradient weights each row's EMF
+    /// gradient by softmax(−Γ_k)_α.
+    FreeEnergy,
+}
+
+impl fmt::Display for Weighting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Weighting::Uniform => write!(f, "uniform"),
+            Weighting::FreeEnergy => write!(f, "free-energy"),
+        }
+    }
+}
+
+/// `uniform` or `free-energy`, case-insensitive.
+impl FromStr for Weighting {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "uniform" => Ok(Weighting::Uniform),
+            "free-energy" => Ok(Weighting::FreeEnergy),
+            _ => Err(Error::InvalidParam {
+                name: "weighting",
+                value: s.to_string(),
+                reason: "expected uniform or free-energy",
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +230,9 @@ mod tests {
             assert!(bad.parse::<Reseed>().is_err(), "{bad}");
         }
         assert!(!Reseed::NONE.is_active() && "0.1".parse::<Reseed>().unwrap().is_active());
+        for w in [Weighting::Uniform, Weighting::FreeEnergy] {
+            assert_eq!(w.to_string().parse::<Weighting>().unwrap(), w);
+        }
+        assert!("boltzmann".parse::<Weighting>().is_err());
     }
 }

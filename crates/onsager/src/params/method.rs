@@ -17,7 +17,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::emf::{Reseed, Solver};
+use super::emf::{Reseed, Solver, Weighting};
 use crate::{Error, Result};
 
 /// How the negative ("model") term of the gradient, ∂ log Z, is approximated
@@ -62,6 +62,9 @@ pub enum Method {
         /// Re-seeding of persistent rows from the data batch (ignored while data-initialised).
         #[serde(default)]
         reseed: Reseed,
+        /// How the rows' fixed points are weighted in the gradient.
+        #[serde(default)]
+        weighting: Weighting,
     },
 }
 
@@ -111,6 +114,7 @@ impl Method {
             tolerance: EMF_TOLERANCE,
             solver: EMF_SOLVER,
             reseed: EMF_RESEED,
+            weighting: Weighting::Uniform,
         }
     }
 
@@ -171,6 +175,14 @@ impl Method {
         self
     }
 
+    /// EMF with the weighting `weighting`; other methods as they are.
+    pub fn with_weighting(mut self, weighting: Weighting) -> Self {
+        if let Method::Emf { weighting: w, .. } = &mut self {
+            *w = weighting;
+        }
+        self
+    }
+
     /// The method's name as the options spell it: `cd`, `pcd` or `emf`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -194,10 +206,14 @@ impl fmt::Display for Method {
                 tolerance,
                 solver,
                 reseed,
+                weighting,
             } => {
                 write!(f, "EMF-{order} ({persistence}")?;
                 if persistence.persistent_at(usize::MAX) && reseed.is_active() {
                     write!(f, ", reseed {reseed}")?;
+                }
+                if *weighting != Weighting::Uniform {
+                    write!(f, ", weighted by {weighting}")?;
                 }
                 if *tolerance > 0.0 {
                     write!(f, ", {solver} to {tolerance:e} in ≤ {iterations} sweeps")?;
@@ -412,7 +428,8 @@ mod tests {
             .with_damping(0.25)
             .with_solver(Solver::Damped)
             .with_persistence(Persistence::DataInit)
-            .with_reseed(Reseed::NONE);
+            .with_reseed(Reseed::NONE)
+            .with_weighting(Weighting::FreeEnergy);
         let want = Method::Emf {
             order: EmfOrder::First,
             iterations: 7,
@@ -421,6 +438,7 @@ mod tests {
             tolerance: 1e-4,
             solver: Solver::Damped,
             reseed: Reseed::NONE,
+            weighting: Weighting::FreeEnergy,
         };
         assert_eq!(m, want);
         assert_eq!(

@@ -19,7 +19,7 @@ use std::ops::Deref;
 
 use serde::{Deserialize, Serialize};
 
-pub use emf::{Reseed, Solver, ANDERSON_DEPTH};
+pub use emf::{Reseed, Solver, Weighting, ANDERSON_DEPTH};
 pub use method::{
     EmfOrder, Method, Persistence, EMF_DAMPING, EMF_ITERATIONS, EMF_PERSISTENCE, EMF_RESEED,
     EMF_SOLVER, EMF_TOLERANCE, REFERENCE_ITERATIONS,
@@ -283,6 +283,7 @@ mod tests {
                     merged: true,
                     fraction: 0.5,
                 },
+                weighting: Weighting::FreeEnergy,
             })
             .decay(Decay::L1 { lambda: 0.01 })
             .build()

@@ -8,7 +8,7 @@ use crate::{Error, Method, Result};
 
 /// Every option key, in the order they are applied: the method first, then the general
 /// options, then the method's own settings (so `chains` defaults to the final `batch_size`).
-pub const OPTION_KEYS: [&str; 22] = [
+pub const OPTION_KEYS: [&str; 23] = [
     "method",
     "n_hidden",
     "learning_rate",
@@ -31,6 +31,7 @@ pub const OPTION_KEYS: [&str; 22] = [
     "tolerance",
     "solver",
     "reseed",
+    "weighting",
 ];
 
 fn parse<X: std::str::FromStr>(key: &'static str, v: &str, what: &'static str) -> Result<X> {
@@ -65,7 +66,7 @@ impl TrainConfig {
     /// Applies named options given as text, keys from [`OPTION_KEYS`]; the rest of the
     /// configuration stays as it is. A `method` option starts that method from its defaults
     /// (PCD with one chain per batch row); the settings `k`, `chains`, `order`, `iterations`,
-    /// `damping`, `persistence`, `tolerance`, `solver` and `reseed` then apply to the method
+    /// `damping`, `persistence`, `tolerance`, `solver`, `reseed` and `weighting` then apply to the method
     /// and only where they mean something. Values are checked by [`TrainConfig::build`].
     ///
     /// ```
@@ -151,6 +152,7 @@ impl TrainConfig {
                 tolerance,
                 solver,
                 reseed,
+                weighting,
             } => {
                 v.push(("order", order.to_string()));
                 v.push(("iterations", iterations.to_string()));
@@ -159,6 +161,7 @@ impl TrainConfig {
                 v.push(("tolerance", tolerance.to_string()));
                 v.push(("solver", solver.to_string()));
                 v.push(("reseed", reseed.to_string()));
+                v.push(("weighting", weighting.to_string()));
             }
         }
         v
@@ -195,6 +198,7 @@ impl TrainConfig {
                 (Method::Emf { tolerance, .. }, "tolerance") => *tolerance = number(key, v)?,
                 (Method::Emf { solver, .. }, "solver") => *solver = v.parse()?,
                 (Method::Emf { reseed, .. }, "reseed") => *reseed = v.parse()?,
+                (Method::Emf { weighting, .. }, "weighting") => *weighting = v.parse()?,
                 (_, "k") => return Err(not_here("applies to cd and pcd only")),
                 (_, "chains") => return Err(not_here("applies to pcd only")),
                 _ => return Err(not_here("applies to emf only")),
@@ -206,7 +210,9 @@ impl TrainConfig {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Decay, EmfOrder, Method, Persistence, Reseed, Schedule, Solver, TrainConfig};
+    use crate::{
+        Decay, EmfOrder, Method, Persistence, Reseed, Schedule, Solver, TrainConfig, Weighting,
+    };
 
     #[test]
     fn every_option_reaches_its_field() {
@@ -231,6 +237,7 @@ mod tests {
                 ("tolerance", "1e-5"),
                 ("solver", "anderson:3"),
                 ("reseed", "merged+0.2"),
+                ("weighting", "free-energy"),
             ])
             .unwrap();
         assert_eq!(
@@ -257,6 +264,7 @@ mod tests {
                     merged: true,
                     fraction: 0.2
                 },
+                weighting: Weighting::FreeEnergy,
             }
         );
     }
@@ -277,6 +285,7 @@ mod tests {
                     merged: false,
                     fraction: 0.3,
                 },
+                weighting: Weighting::FreeEnergy,
             },
         ] {
             let c = TrainConfig::default()

@@ -91,6 +91,11 @@ impl Diversity {
         distinct
     }
 
+    /// Whether the last [`Diversity::find_merged`] marked row `r` as a copy of another.
+    pub(super) fn is_merged(&self, r: usize) -> bool {
+        self.merged[r]
+    }
+
     /// Re-seeds rows of `(m_v, m_h)` from the batch `pos` (m_v = a batch row, m_h = P(h | it)):
     /// the rows [`Diversity::find_merged`] marked, when `reseed.merged`, then the fraction's
     /// share of rows from `cursor` on (the cursor, kept in the trainer's state so that a

@@ -9,8 +9,10 @@ use super::phase::{
 };
 use super::state::{Chains, TrainerState};
 use crate::meanfield::anderson::Anderson;
-use crate::meanfield::{gradient_factors, solve, Powers, Scratch, SolveSettings};
-use crate::{EmfOrder, Float, Persistence, Rbm, Reseed, Result, Solver};
+use crate::meanfield::{
+    gamma_into, gradient_factors, solve, Powers, RowWeights, Scratch, SolveSettings,
+};
+use crate::{EmfOrder, Float, Persistence, Rbm, Reseed, Result, Solver, Weighting};
 
 /// The EMF settings of [`crate::Method::Emf`], damping at the model's precision.
 #[derive(Clone, Copy, Debug)]
@@ -22,6 +24,7 @@ pub(super) struct Settings<T> {
     pub tolerance: f64,
     pub solver: Solver,
     pub reseed: Reseed,
+    pub weighting: Weighting,
 }
 
 /// The tolerance and sweep cap of the end-of-epoch measurement of the distance to the fixed
@@ -51,11 +54,85 @@ pub(super) struct Emf<T: Float> {
     /// The end-of-epoch probe: a copy of the magnetisations, solved further.
     probe_v: Array2<T>,
     probe_h: Array2<T>,
+    /// The free-energy weighting's buffers (empty unless weighted).
+    weighting: Weights<T>,
+}
+
+/// The buffers of the free-energy weighting (docs/maths.md §3.4): Γ_k per row, the weights
+/// c_α and the weighted rows c_α·m_v, c_α·m_h.
+#[derive(Debug)]
+struct Weights<T> {
+    gammas: Vec<f64>,
+    c: Vec<T>,
+    v: Array2<T>,
+    h: Array2<T>,
+}
+
+impl<T: Float> Weights<T> {
+    /// Buffers for `rows` rows when `used`, empty ones otherwise.
+    fn new(used: bool, rows: usize, nv: usize, nh: usize) -> Self {
+        let rows = if used { rows } else { 0 };
+        Self {
+            gammas: vec![0.0; rows],
+            c: vec![T::zero(); rows],
+            v: Array2::zeros((rows, nv)),
+            h: Array2::zeros((rows, nh)),
+        }
+    }
+
+    /// The weights for the rows (m_v, m_h): c_α = n·e^{−Γ_α} / Σ_β e^{−Γ_β} over the distinct
+    /// rows (a row that coincides with another gets 0), so that the gradient's mean over rows,
+    /// (1/n) Σ_α c_α·(row α's terms), is the softmax-weighted sum. Writes c and the weighted
+    /// rows.
+    fn weigh(
+        &mut self,
+        rbm: &Rbm<T>,
+        powers: &Powers<T>,
+        order: EmfOrder,
+        scratch: &mut Scratch<T>,
+        diversity: &mut Diversity,
+        m_v: ArrayView2<'_, T>,
+        m_h: ArrayView2<'_, T>,
+    ) {
+        let n = m_v.nrows();
+        let gammas = &mut self.gammas[..n];
+        gamma_into(rbm, powers, order, m_v, m_h, scratch, gammas);
+        diversity.find_merged(m_v, m_h);
+        let lowest = (0..n)
+            .filter(|&r| !diversity.is_merged(r))
+            .map(|r| gammas[r])
+            .fold(f64::INFINITY, f64::min);
+        let mut total = 0.0;
+        for (r, g) in gammas.iter_mut().enumerate() {
+            // Γ is non-finite only on a diverged model; such a row gets no weight.
+            *g = if diversity.is_merged(r) || !g.is_finite() {
+                0.0
+            } else {
+                (lowest - *g).exp()
+            };
+            total += *g;
+        }
+        for r in 0..n {
+            let c = if total > 0.0 {
+                T::of(n as f64 * gammas[r] / total)
+            } else {
+                T::one()
+            };
+            self.c[r] = c;
+            Zip::from(self.v.row_mut(r))
+                .and(m_v.row(r))
+                .for_each(|d, &x| *d = c * x);
+            Zip::from(self.h.row_mut(r))
+                .and(m_h.row(r))
+                .for_each(|d, &x| *d = c * x);
+        }
+    }
 }
 
 impl<T: Float> Emf<T> {
     pub fn new(settings: Settings<T>, rows: usize, w: ArrayView2<'_, T>) -> Self {
         let (nv, nh) = w.dim();
+        let weighted = settings.weighting == Weighting::FreeEnergy;
         let accel = match settings.solver {
             Solver::Damped | Solver::Adaptive => None,
             Solver::Anderson { depth } => Some(Anderson::new(rows, nv, nh, depth)),
@@ -73,6 +150,7 @@ impl<T: Float> Emf<T> {
             diversity: Diversity::new(rows, nv, nh),
             probe_v: Array2::zeros((rows, nv)),
             probe_h: Array2::zeros((rows, nh)),
+            weighting: Weights::new(weighted, rows, nv, nh),
         }
     }
 }
@@ -226,7 +304,8 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
         Some(total / n as f64)
     }
 
-    /// The EMF gradient's factors at the magnetisations (`meanfield::gradient_factors`).
+    /// The EMF gradient's factors at the magnetisations (`meanfield::gradient_factors`), each
+    /// row weighted by e^{−Γ_k} when the settings say (docs/maths.md §3.4).
     fn negative<'a>(
         &'a mut self,
         rbm: &Rbm<T>,
@@ -243,11 +322,32 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
         };
         let neg = -T::one() / T::of(v.nrows() as f64);
         let order = self.settings.order;
+        let n = v.nrows();
+        let (mut bias_v, mut bias_h, mut weights) = (v, h, None);
+        if self.settings.weighting == Weighting::FreeEnergy {
+            let wt = &mut self.weighting;
+            wt.weigh(
+                rbm,
+                &self.powers,
+                order,
+                &mut self.scratch,
+                &mut self.diversity,
+                v,
+                h,
+            );
+            let rows = s![..n, ..];
+            bias_v = wt.v.slice(rows);
+            bias_h = wt.h.slice(rows);
+            weights = Some(RowWeights {
+                c: &wt.c[..n],
+                m_v: bias_v,
+            });
+        }
         Negative {
-            v,
-            h,
+            v: bias_v,
+            h: bias_h,
             bias_scale: neg * rbm.beta,
-            w: gradient_factors(rbm, order, v, h, &mut self.scratch, neg),
+            w: gradient_factors(rbm, order, v, h, &mut self.scratch, neg, weights),
             terms: order,
             powers: Some(&mut self.powers),
         }

@@ -173,6 +173,7 @@ pub(super) fn for_method<T: Float>(
             tolerance,
             solver,
             reseed,
+            weighting,
         } => Box::new(emf::Emf::new(
             emf::Settings {
                 order,
@@ -182,6 +183,7 @@ pub(super) fn for_method<T: Float>(
                 tolerance,
                 solver,
                 reseed,
+                weighting,
             },
             rows,
             w,

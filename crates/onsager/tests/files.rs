@@ -37,6 +37,7 @@ fn checkpoint_save_load_resume_is_bit_identical_for_every_method() {
                 merged: true,
                 fraction: 0.2,
             },
+            weighting: onsager::Weighting::FreeEnergy,
         },
     ] {
         let params = TrainParams::builder()
@@ -177,6 +178,10 @@ fn npy_and_csv_load_and_bad_values_are_named() {
     std::fs::write(&csv, "0,0.5,1\n1,x,0\n").unwrap();
     let e = Dataset::load(&csv).unwrap_err().to_string();
     assert!(e.contains("line 2, column 2") && e.contains("`x`"), "{e}");
+    // A first line mixing numbers and text is a data row with a typo, not a header to drop.
+    std::fs::write(&csv, "0,x,1\n1,0.25,0\n").unwrap();
+    let e = Dataset::load(&csv).unwrap_err().to_string();
+    assert!(e.contains("line 1, column 2") && e.contains("`x`"), "{e}");
     std::fs::write(&csv, "0,1.5\n").unwrap();
     assert!(matches!(
         Dataset::load(&csv)
@@ -339,4 +344,74 @@ fn the_visible_unit_type_is_recorded_and_older_files_load_as_bernoulli() {
         err.contains("m.safetensors") && err.contains("unknown visible unit type `gaussian`"),
         "{err}"
     );
+}
+
+/// Metadata that does not parse, or contradicts the tensors, is refused with the entry named,
+/// never read as a default: the format version, the epochs, β, the hidden units the
+/// parameters claim, the image shape, the dtype, the checkpoint's epoch, and magnetisations
+/// outside [0, 1] (each edit made to a good checkpoint that loads).
+#[test]
+fn tampered_metadata_is_refused_naming_the_entry() {
+    let data = sample(100);
+    let params = TrainParams::builder()
+        .n_hidden(4)
+        .method(Method::emf(EmfOrder::Second))
+        .batch_size(50)
+        .epochs(1)
+        .build()
+        .unwrap();
+    let mut t = Trainer::new(params.clone(), 784).unwrap();
+    t.fit(data.view(), &mut ()).unwrap();
+    let mut file = ModelFile::new(t.model().clone());
+    file.params = Some(params.into_config());
+    file.epochs_completed = t.epochs_completed();
+    file.state = Some(t.state());
+    file.image_shape = Some((28, 28));
+    let bytes = model::to_bytes_file(&file).unwrap();
+    let path = std::path::Path::new("m.safetensors");
+    assert_eq!(model::from_bytes::<f32>(path, &bytes).unwrap(), file);
+    let cases: [(&str, &str, &str); 9] = [
+        ("format_version", "abc", "`format_version` = `abc` is not a whole number"),
+        ("format_version", "7", "format version 7 is not supported"),
+        ("epochs_completed", "-1", "`epochs_completed` = `-1` is not a whole number"),
+        ("epochs_completed", "3", "state is at epoch 1 but `epochs_completed` = 3"),
+        ("beta", "one", "`beta` = `one` is not a number"),
+        ("beta", "0", "beta"),
+        ("image_shape", "[4, 4]", "`image_shape` = 4×4 does not hold the 784"),
+        ("dtype", "float64", "`dtype` = `float64` but the tensors are float32"),
+        ("visible_units", "poisson", "unknown visible unit type"),
+    ];
+    for (key, value, want) in cases {
+        let edited = with_metadata(&bytes, |m| {
+            m.insert(key.into(), value.into());
+        });
+        let e = model::from_bytes::<f32>(path, &edited).unwrap_err().to_string();
+        assert!(e.contains("m.safetensors") && e.contains(want), "{key}={value}: {e}");
+    }
+    let edited = with_metadata(&bytes, |m| {
+        let p = m["params"].replace("\"n_hidden\":4", "\"n_hidden\":8");
+        assert_ne!(p, m["params"]);
+        m.insert("params".into(), p);
+    });
+    let e = model::from_bytes::<f32>(path, &edited).unwrap_err().to_string();
+    assert!(e.contains("n_hidden = 8") && e.contains("4 hidden units"), "{e}");
+
+    // A magnetisation of 7.0 in the persistent EMF state.
+    use safetensors::tensor::{SafeTensors, TensorView};
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let seven = 7.0f32.to_le_bytes();
+    let mut m_v = st.tensor("state.emf.m_v").unwrap().data().to_vec();
+    m_v[..4].copy_from_slice(&seven);
+    let views: Vec<(String, TensorView<'_>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(name, t)| {
+            let data = if name == "state.emf.m_v" { &m_v[..] } else { t.data() };
+            (name, TensorView::new(t.dtype(), t.shape().to_vec(), data).unwrap())
+        })
+        .collect();
+    let tampered = safetensors::serialize(views, header.metadata().clone()).unwrap();
+    let e = model::from_bytes::<f32>(path, &tampered).unwrap_err().to_string();
+    assert!(e.contains("`state.emf.m_v` holds 7 at flat index 0, outside [0, 1]"), "{e}");
 }

@@ -6,7 +6,8 @@ use ndarray::Array2;
 
 use crate::{Error, Result};
 
-/// Reads a CSV of numbers as f64. A first line with any non-numeric field is taken as a header.
+/// Reads a CSV of numbers as f64. A first line in which no field is a number is taken as a
+/// header; a first line mixing numbers and text is an error naming the field.
 ///
 /// # Errors
 /// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file and line for a
@@ -42,8 +43,10 @@ pub fn read(path: impl AsRef<Path>) -> Result<Array2<f64>> {
             _ => bad(format!("line {line}: {e}")),
         })?;
         let parsed: Vec<std::result::Result<f64, _>> = rec.iter().map(str::parse::<f64>).collect();
-        if i == 0 && parsed.iter().any(|p| p.is_err()) {
-            ncols = Some(rec.len()); // header
+        // A header has no field that reads as a number; a first line with some numbers and
+        // some text is a data row with a typo, reported below, not a header to drop.
+        if i == 0 && parsed.iter().all(|p| p.is_err()) {
+            ncols = Some(rec.len());
             continue;
         }
         match ncols {

@@ -17,19 +17,42 @@ pub(crate) fn read_bytes(path: &Path) -> Result<Vec<u8>> {
 }
 
 /// Decompresses `raw` if it starts with the gzip magic bytes (`path` names it in errors).
+///
+/// The stream is read only as far as an IDX file could reach: the header first, then at most
+/// the bytes its sizes promise (8 per value, the widest IDX type) and one more, so a small
+/// file whose header or stream claims gigabytes costs no more than its claim can be checked
+/// against; [`parse_u8`] then compares the sizes exactly.
 pub(crate) fn gunzip_if_needed(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
-    if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        GzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| Error::Format {
-                path: path.to_owned(),
-                reason: format!("corrupt gzip stream: {e}"),
-            })?;
-        Ok(out)
-    } else {
-        Ok(raw)
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
     }
+    let corrupt = |e: std::io::Error| Error::Format {
+        path: path.to_owned(),
+        reason: format!("corrupt gzip stream: {e}"),
+    };
+    let mut gz = GzDecoder::new(&raw[..]);
+    let mut out = Vec::new();
+    (&mut gz)
+        .take(4)
+        .read_to_end(&mut out)
+        .map_err(corrupt)?;
+    if out.len() < 4 || out[0] != 0 || out[1] != 0 {
+        return Ok(out); // not IDX: parse_u8 names the problem
+    }
+    let d = out[3] as u64;
+    (&mut gz)
+        .take(4 * d)
+        .read_to_end(&mut out)
+        .map_err(corrupt)?;
+    let promised = out[4..]
+        .chunks_exact(4)
+        .map(|c| u32::from_be_bytes(c.try_into().expect("4 bytes")) as u64)
+        .try_fold(8u64, |acc, x| acc.checked_mul(x))
+        .unwrap_or(u64::MAX - 1);
+    gz.take(promised + 1)
+        .read_to_end(&mut out)
+        .map_err(corrupt)?;
+    Ok(out)
 }
 
 /// Parses an unsigned-byte IDX array: returns its dimensions and data.
@@ -60,6 +83,9 @@ fn parse_u8(path: &Path, bytes: &[u8]) -> Result<(Vec<usize>, Vec<u8>)> {
     let len = dims.iter().try_fold(1usize, |acc, &x| acc.checked_mul(x));
     match len {
         Some(n) if bytes.len() - header == n => Ok((dims, bytes[header..].to_vec())),
+        Some(n) if bytes.len() - header > n => Err(bad(format!(
+            "header promises {n} values ({dims:?}) but the file holds more"
+        ))),
         Some(n) => Err(bad(format!(
             "header promises {n} values ({dims:?}) but the file holds {}",
             bytes.len() - header
@@ -81,6 +107,15 @@ pub fn read_images(path: impl AsRef<Path>) -> Result<Array2<u8>> {
 /// Parses decompressed IDX image bytes (`path` names them in errors).
 pub(crate) fn images_from_bytes(path: &Path, bytes: &[u8]) -> Result<Array2<u8>> {
     let (dims, data) = parse_u8(path, bytes)?;
+    if dims.len() < 2 {
+        return Err(Error::Format {
+            path: path.to_owned(),
+            reason: format!(
+                "an image file has two or more dimensions (samples × …); this one has {dims:?}: \
+                 is it a label file?"
+            ),
+        });
+    }
     let n = dims[0];
     let features = dims[1..].iter().product::<usize>();
     Array2::from_shape_vec((n, features), data).map_err(|e| Error::Format {
@@ -156,6 +191,28 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("0x0d"));
+        // A label file is not image data; a gzip stream that claims more than it holds, or
+        // holds far more than its header claims, is refused without reading it all.
+        assert!(read_images(&lab).unwrap_err().to_string().contains("label file"));
+        let mut big = vec![0, 0, 8, 2, 0x40, 0, 0, 0, 0, 0, 0, 16];
+        big.extend([0u8; 64]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &big).unwrap();
+        let claims = write("claims", &gz.finish().unwrap());
+        let e = read_images(&claims).unwrap_err().to_string();
+        assert!(e.contains("promises 17179869184 values") && e.contains("holds 64"), "{e}");
+        let mut bomb = vec![0, 0, 8, 2, 0, 0, 0, 1, 0, 0, 0, 4];
+        bomb.extend(vec![0u8; 10 << 20]);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        std::io::Write::write_all(&mut gz, &bomb).unwrap();
+        let gz = gz.finish().unwrap();
+        assert!(gz.len() < 100_000);
+        let bomb = write("bomb", &gz);
+        let e = read_images(&bomb).unwrap_err().to_string();
+        assert!(e.contains("promises 4 values") && e.contains("holds more"), "{e}");
+        for f in [claims, bomb] {
+            std::fs::remove_file(f).ok();
+        }
         let missing = read_images("/nonexistent/onsager.idx").unwrap_err();
         assert!(matches!(missing, Error::Io { .. }));
         for f in [p, pg, lab, short, magic, float] {

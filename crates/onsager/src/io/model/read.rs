@@ -113,8 +113,9 @@ fn matrix<T: Float>(
 ///
 /// # Errors
 /// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file for a truncated
-/// or foreign file, a missing or misshapen tensor, a non-finite value, or an unknown format
-/// version.
+/// or foreign file, a missing or misshapen tensor, a non-finite value, an unknown format
+/// version, or metadata that does not parse or contradicts the tensors (hidden units, image
+/// shape, dtype, the checkpoint's epoch, magnetisations or chain states outside \[0, 1\]).
 pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<ModelFile<T>> {
     let path = path.as_ref();
     let bytes = crate::io::read_file(path)?;
@@ -139,11 +140,17 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
             ))
         }
     }
-    let version: u32 = meta
-        .get("format_version")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    if version != FORMAT_VERSION {
+    // A metadata entry that is present must read as what it claims to be.
+    let number = |key: &str| -> Result<Option<u64>> {
+        match meta.get(key) {
+            None => Ok(None),
+            Some(v) => v.trim().parse().map(Some).map_err(|_| {
+                bad(path, format!("metadata `{key}` = `{v}` is not a whole number ≥ 0"))
+            }),
+        }
+    };
+    let version = number("format_version")?.unwrap_or(0);
+    if version != u64::from(FORMAT_VERSION) {
         return Err(bad(
             path,
             format!(
@@ -165,10 +172,29 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
         }
     };
     let same_dtype = w_info.dtype() == dtype_of::<T>();
+    let stored = match w_info.dtype() {
+        Dtype::F32 => "float32",
+        Dtype::F64 => "float64",
+        _ => "",
+    };
+    if let Some(d) = meta.get("dtype") {
+        if !stored.is_empty() && d != stored {
+            return Err(bad(
+                path,
+                format!("metadata `dtype` = `{d}` but the tensors are {stored}"),
+            ));
+        }
+    }
     let w = matrix(path, &st, "weights", nv, nh)?;
     let a = Array1::from(tensor(path, &st, "visible_bias", &[nv])?);
     let b = Array1::from(tensor(path, &st, "hidden_bias", &[nh])?);
-    let beta: f64 = meta.get("beta").and_then(|v| v.parse().ok()).unwrap_or(1.0);
+    let beta: f64 = match meta.get("beta") {
+        None => 1.0,
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| bad(path, format!("metadata `beta` = `{v}` is not a number")))?,
+    };
     // Files written before unit types were recorded hold Bernoulli models.
     let visible: Visible = match meta.get("visible_units") {
         Some(v) => v
@@ -187,6 +213,17 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
         Some(p) => Some(serde_json::from_str::<TrainConfig>(p).map_err(|e| json_err("params", e))?),
         None => None,
     };
+    if let Some(p) = &params {
+        if p.n_hidden != nh {
+            return Err(bad(
+                path,
+                format!(
+                    "metadata `params` says n_hidden = {} but the tensors have {nh} hidden units",
+                    p.n_hidden
+                ),
+            ));
+        }
+    }
     let history = match meta.get("history") {
         Some(h) => serde_json::from_str(h).map_err(|e| json_err("history", e))?,
         None => Vec::new(),
@@ -194,29 +231,59 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
     let image_shape = match meta.get("image_shape") {
         Some(s) => {
             let v: [usize; 2] = serde_json::from_str(s).map_err(|e| json_err("image_shape", e))?;
+            if v[0].checked_mul(v[1]) != Some(nv) {
+                return Err(bad(
+                    path,
+                    format!(
+                        "metadata `image_shape` = {}×{} does not hold the {nv} visible units",
+                        v[0], v[1]
+                    ),
+                ));
+            }
             Some((v[0], v[1]))
         }
         None => None,
     };
-    let epochs_completed = meta
-        .get("epochs_completed")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
+    let epochs_completed = number("epochs_completed")?.unwrap_or(0) as usize;
     let state = match meta.get("state") {
         Some(s) if same_dtype => {
             let sm: StateMeta = serde_json::from_str(s).map_err(|e| json_err("state", e))?;
+            if sm.epoch != epochs_completed {
+                return Err(bad(
+                    path,
+                    format!(
+                        "the checkpoint's state is at epoch {} but `epochs_completed` = {epochs_completed}",
+                        sm.epoch
+                    ),
+                ));
+            }
             let velocity = matrix(path, &st, "state.velocity", nv, nh)?;
+            let unit = |name: &str, x: &Array2<T>| -> Result<()> {
+                match x.iter().position(|v| !(T::zero()..=T::one()).contains(v)) {
+                    None => Ok(()),
+                    Some(i) => Err(bad(
+                        path,
+                        format!(
+                            "tensor `{name}` holds {} at flat index {i}, outside [0, 1]",
+                            x.iter().nth(i).map_or(0.0, |v| v.f64())
+                        ),
+                    )),
+                }
+            };
             let chains = if let Some(rngs) = sm.pcd_rngs {
                 let c = rngs.len();
-                Some(Chains::Gibbs {
-                    v: matrix(path, &st, "state.pcd.v", c, nv)?,
-                    rngs,
-                })
+                let v = matrix(path, &st, "state.pcd.v", c, nv)?;
+                unit("state.pcd.v", &v)?;
+                Some(Chains::Gibbs { v, rngs })
             } else if let Ok(t) = st.tensor("state.emf.m_v") {
                 let rows = t.shape().first().copied().unwrap_or(0);
+                let m_v = matrix(path, &st, "state.emf.m_v", rows, nv)?;
+                let m_h = matrix(path, &st, "state.emf.m_h", rows, nh)?;
+                unit("state.emf.m_v", &m_v)?;
+                unit("state.emf.m_h", &m_h)?;
                 Some(Chains::Magnetisations {
-                    m_v: matrix(path, &st, "state.emf.m_v", rows, nv)?,
-                    m_h: matrix(path, &st, "state.emf.m_h", rows, nh)?,
+                    m_v,
+                    m_h,
                     reseed_cursor: sm.emf_reseed_cursor,
                 })
             } else {

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ndarray::Array2;
-use onsager::data::{self, Dataset, Preprocess, Split};
+use onsager::data::{self, Dataset, Preprocess, Scaling, Split};
 use onsager::estimate::ais::{Ais, AisSchedule};
 use onsager::Float;
 
@@ -14,20 +14,25 @@ use onsager::Float;
 pub struct DataArgs {
     /// Data file: .npy (u8, f32, f64), .csv (optional header) or MNIST-style IDX (gzip or
     /// plain). Without it, `--dataset`, or else the MNIST sample bundled with onsager.
+    #[arg(conflicts_with = "dataset")]
     pub data: Option<PathBuf>,
     /// A built-in data set, downloaded once into the cache (`$ONSAGER_DATA` or the platform
     /// cache folder) unless `--data-dir` names local copies.
     #[arg(long, value_enum)]
     pub dataset: Option<DatasetName>,
     /// Folder with the four standard MNIST files (for `--dataset mnist`).
-    #[arg(long)]
+    #[arg(long, requires = "dataset")]
     pub data_dir: Option<PathBuf>,
-    /// How raw values become [0, 1] data. auto: bytes ÷255, floats as they are.
+    /// How raw values become [0, 1] data (bytes holding only 0 and 1 stay binary under every
+    /// choice; the map applied is printed).
     #[arg(long, value_enum, default_value_t = PreprocessArg::Auto)]
     pub preprocess: PreprocessArg,
-    /// Threshold of `--preprocess binarize`, on the scaled value.
-    #[arg(long, default_value_t = 0.5)]
-    pub threshold: f64,
+    /// Threshold of `--preprocess binarize`, on the scaled value, in [0, 1) [default: 0.5].
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    /// The raw range LOW,HIGH that `--preprocess range` maps onto [0, 1], e.g. 0,255.
+    #[arg(long, value_parser = parse_range)]
+    pub range: Option<(f64, f64)>,
     /// Use only the first N rows.
     #[arg(long)]
     pub limit: Option<usize>,
@@ -47,11 +52,13 @@ pub enum PreprocessArg {
     Auto,
     /// Values as they are; any outside [0, 1] is an error.
     None,
-    /// Bytes ÷255.
+    /// Bytes ÷255, other values from the data's range [min(0, lowest), highest] onto [0, 1].
     Scale,
-    /// 1 above `--threshold`, else 0.
+    /// Values from `--range LOW,HIGH` onto [0, 1].
+    Range,
+    /// Scaled as by auto, then 1 above `--threshold`, else 0.
     Binarize,
-    /// 1 with probability equal to the scaled value (seeded).
+    /// Scaled as by auto, then 1 with probability equal to the value (seeded).
     Stochastic,
 }
 
@@ -69,19 +76,33 @@ pub struct Loaded<T> {
     pub x: Array2<T>,
     pub dataset: Dataset,
     pub name: String,
+    /// The map that turned the raw values into `x`, for the run's header line.
+    pub scaling: Scaling,
 }
 
 impl DataArgs {
-    fn preprocess(&self, seed: u64) -> Preprocess {
-        match self.preprocess {
+    /// The library's preprocessing for these flags; `--threshold` and `--range` only with the
+    /// choice they belong to.
+    fn preprocess(&self, seed: u64) -> Result<Preprocess> {
+        if self.threshold.is_some() && self.preprocess != PreprocessArg::Binarize {
+            bail!("--threshold applies only to --preprocess binarize");
+        }
+        if self.range.is_some() != (self.preprocess == PreprocessArg::Range) {
+            bail!("--preprocess range and --range LOW,HIGH go together");
+        }
+        Ok(match self.preprocess {
             PreprocessArg::Auto => Preprocess::Auto,
             PreprocessArg::None => Preprocess::None,
             PreprocessArg::Scale => Preprocess::Scale,
+            PreprocessArg::Range => {
+                let (low, high) = self.range.expect("checked above");
+                Preprocess::Range { low, high }
+            }
             PreprocessArg::Binarize => Preprocess::Binarize {
-                threshold: self.threshold,
+                threshold: self.threshold.unwrap_or(0.5),
             },
             PreprocessArg::Stochastic => Preprocess::Stochastic { seed },
-        }
+        })
     }
 
     /// The raw data set of `split` (files have one split; built-in sets have two).
@@ -111,11 +132,24 @@ impl DataArgs {
 
     /// The data of `split`, prepared as `T`.
     pub fn load<T: Float>(&self, split: Split, seed: u64) -> Result<Loaded<T>> {
+        let how = self.preprocess(seed)?;
         let (dataset, name) = self.dataset(split)?;
-        let x = dataset
-            .prepare::<T>(self.preprocess(seed))
+        let scaling = dataset
+            .scaling(how)
+            .map_err(crate::train::in_flag_terms)
             .with_context(|| format!("in {name}"))?;
-        Ok(Loaded { x, dataset, name })
+        let x = dataset.prepare::<T>(how).map_err(|e| match e {
+            onsager::Error::OutOfRange { .. } => anyhow::anyhow!(
+                "{e} in {name}: --preprocess scale maps the data's own range onto [0, 1], --preprocess range --range LOW,HIGH a given one"
+            ),
+            e => anyhow::Error::new(e).context(format!("in {name}")),
+        })?;
+        Ok(Loaded {
+            x,
+            dataset,
+            name,
+            scaling,
+        })
     }
 
     /// Whether the data has a separate test split (built-in sets do, files do not).
@@ -146,7 +180,30 @@ pub fn parse_shape(s: &str) -> Result<(usize, usize), String> {
             .parse::<usize>()
             .map_err(|_| format!("`{s}` is not ROWSxCOLS"))
     };
-    Ok((p(r)?, p(c)?))
+    let (r, c) = (p(r)?, p(c)?);
+    if r == 0 || c == 0 {
+        return Err(format!(
+            "`{s}`: an image needs at least one row and one column"
+        ));
+    }
+    if r.checked_mul(c).is_none() {
+        return Err(format!("`{s}`: {r} × {c} pixels do not fit in a count"));
+    }
+    Ok((r, c))
+}
+
+/// Parses "LOW,HIGH" (two finite numbers, LOW < HIGH).
+pub fn parse_range(s: &str) -> Result<(f64, f64), String> {
+    let bad = || format!("`{s}` is not LOW,HIGH with LOW < HIGH (e.g. 0,255)");
+    let (lo, hi) = s.split_once(',').ok_or_else(bad)?;
+    let (lo, hi): (f64, f64) = (
+        lo.trim().parse().map_err(|_| bad())?,
+        hi.trim().parse().map_err(|_| bad())?,
+    );
+    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        return Err(bad());
+    }
+    Ok((lo, hi))
 }
 
 /// The AIS options shared by `eval` and `train --ais`.
@@ -161,14 +218,29 @@ pub struct AisArgs {
 }
 
 impl AisArgs {
-    /// The AIS settings, runs drawn from `seed`.
-    pub fn ais(&self, seed: u64) -> Ais {
-        Ais {
+    /// The AIS settings, runs drawn from `seed`, checked (errors name the flags).
+    pub fn ais(&self, seed: u64) -> Result<Ais> {
+        let ais = Ais {
             runs: self.ais_runs,
             schedule: AisSchedule::Piecewise {
                 temperatures: self.ais_temperatures,
             },
             seed,
-        }
+        };
+        ais.validate().map_err(|e| match e {
+            onsager::Error::InvalidParam {
+                name,
+                value,
+                reason,
+            } => {
+                let flag = match name {
+                    "runs" => "--ais-runs",
+                    _ => "--ais-temperatures",
+                };
+                anyhow::anyhow!("{flag} {value}: {reason}")
+            }
+            e => e.into(),
+        })?;
+        Ok(ais)
     }
 }

@@ -53,9 +53,9 @@ pub struct EvalArgs {
 
 impl EvalArgs {
     /// The library estimator `arg` names, for `rbm` (AIS from the evaluated rows' base rate).
-    fn estimator<T: Float>(&self, arg: EstimatorArg, rbm: &Rbm<T>) -> Estimator {
-        let ais = self.ais.ais(self.seed);
-        match arg {
+    fn estimator<T: Float>(&self, arg: EstimatorArg, rbm: &Rbm<T>) -> Result<Estimator> {
+        let ais = self.ais.ais(self.seed)?;
+        Ok(match arg {
             EstimatorArg::Auto => Estimator::auto(rbm, ais),
             EstimatorArg::Exact => Estimator::Exact,
             EstimatorArg::Ais => Estimator::Ais { ais, base: None },
@@ -63,7 +63,7 @@ impl EvalArgs {
                 order: self.order,
                 ..Default::default()
             }),
-        }
+        })
     }
 }
 
@@ -75,12 +75,20 @@ fn line(est: &Estimator, ll: &LogLikelihood) -> String {
     };
     let label = format!("log-likelihood ({name})");
     let mut s = format!("{label:28}{:10.3} nats/row", ll.mean);
-    if let (Estimator::Ais { .. }, Some(lo), Some(hi)) = (est, ll.lower, ll.upper) {
-        s += &format!("   [{lo:.3}, {hi:.3}] (±3σ)");
+    match (est, ll.lower, ll.upper) {
+        (Estimator::Ais { ais, .. }, _, _) if ais.runs < 2 => {
+            s += "   (one AIS run gives no interval)";
+        }
+        (Estimator::Ais { .. }, Some(lo), Some(hi)) => s += &format!("   [{lo:.3}, {hi:.3}] (±3σ)"),
+        _ => {}
     }
     s += &format!("   log Z {:.3}", ll.log_z);
-    if !ll.converged {
-        s += "  (fixed point not converged)";
+    match est {
+        _ if ll.converged => {}
+        Estimator::Ais { .. } => {
+            s += "  (unreliable: the runs' weights spread too widely; use more temperatures)"
+        }
+        _ => s += "  (fixed point not converged)",
     }
     s
 }
@@ -106,7 +114,7 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
     let mut estimates = serde_json::Map::new();
     let mut lines = Vec::new();
     for &arg in &a.estimator {
-        let est = a.estimator(arg, rbm);
+        let est = a.estimator(arg, rbm)?;
         let ll = est.log_likelihood(rbm, x)?;
         lines.push(line(&est, &ll));
         let mut entry = json!({"estimate": ll.mean, "log_z": ll.log_z, "converged": ll.converged});
@@ -127,16 +135,17 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
     let recon = pseudo::reconstruction_error(rbm, x)?;
     if a.json {
         let out = json!({
-            "model": a.model, "data": data.name, "rows": x.nrows(),
+            "model": a.model, "data": data.name, "rows": x.nrows(), "scaling": data.scaling.to_string(),
             "log_likelihood": estimates, "pseudo_likelihood": pl, "reconstruction_error": recon,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!(
-            "data                        {} ({} rows x {})",
+            "data                        {} ({} rows x {}; {})",
             data.name,
             x.nrows(),
-            x.ncols()
+            x.ncols(),
+            data.scaling
         );
         println!(
             "model                       {} ({} x {}, {})",

@@ -62,12 +62,28 @@ pub fn sample(a: SampleArgs) -> Result<()> {
 }
 
 fn sample_typed<T: Float>(a: &SampleArgs) -> Result<()> {
+    onsager::io::check_output(&a.out)?;
+    let inputs = [a.model.as_path()]
+        .into_iter()
+        .chain(a.data.data.as_deref());
+    onsager::io::check_distinct(&a.out, inputs.clone())?;
+    if let Some(png) = &a.png {
+        onsager::io::check_output(png)?;
+        onsager::io::check_distinct(png, inputs.chain([a.out.as_path()]))?;
+    }
     let file: ModelFile<T> = model::load(&a.model)?;
     let rbm = &file.rbm;
     let nv = rbm.n_visible();
     if a.n == 0 {
-        bail!("--n must be at least 1");
+        bail!("-n must be at least 1");
     }
+    // The starts, the chains' hidden states and the output: refused here if they cannot fit.
+    onsager::allocatable::<T>(
+        "the sample array (-n × visible units)",
+        a.n,
+        nv + rbm.n_hidden(),
+        3,
+    )?;
     let start: Array2<T> = match a.from {
         Start::Noise => {
             let mut r = onsager::rng::stream(a.seed, onsager::rng::Domain::Sample, u64::MAX);
@@ -106,5 +122,8 @@ fn sample_typed<T: Float>(a: &SampleArgs) -> Result<()> {
     }
     onsager::io::npy::write_float(&a.out, samples.view())?;
     eprintln!("wrote {} ({} samples)", a.out.display(), a.n);
+    if let Some(png) = &a.png {
+        eprintln!("wrote {} (the samples as a grid)", png.display());
+    }
     Ok(())
 }

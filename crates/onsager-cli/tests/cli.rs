@@ -457,7 +457,13 @@ fn ctrl_c_stops_and_still_writes_a_valid_model() {
         .unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert!(rest.contains("interrupted after"), "{rest}");
+    // The stop lands between mini-batches: the message says which epoch it interrupted, how
+    // far it was, and that a resume repeats it (or, at a boundary, continues exactly).
+    assert!(
+        rest.contains("interrupted in epoch 2 after") && rest.contains("--resume repeats epoch 2")
+            || rest.contains("interrupted after 1 complete epochs"),
+        "{rest}"
+    );
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(130));
     let info = ok(d, &["info", "m.safetensors", "--json"]);
@@ -567,4 +573,178 @@ fn dataset_mnist_downloads_once_into_the_cache() {
         "{}",
         String::from_utf8_lossy(&again.stderr)
     );
+}
+
+/// Runs a command that clap itself must refuse (exit 2, the message naming `needle`).
+fn refused_by_parser(dir: &Path, args: &[&str], needle: &str) {
+    let out = onsager(dir, args);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+    assert!(
+        err.contains(needle) && !err.contains("panicked"),
+        "{args:?}: {err}"
+    );
+}
+
+/// Issue 17's classes, each refused before any epoch with one line naming the problem, and
+/// nothing at the output path replaced: sizes that cannot fit, a split of one row, outputs
+/// that are directories, devices or the input itself, AIS settings, thresholds, shapes,
+/// conflicting data options, a resume with nothing left to do. And the data scaling each run
+/// applied is printed: 0/1 bytes stay binary, integer pixels need (and get) `scale`.
+#[test]
+fn bad_runs_are_refused_before_training_and_scaling_is_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    std::fs::write(d.join("one.csv"), "0,1,0,1\n").unwrap();
+    let tiny = ["--epochs", "1", "--limit", "60", "--quiet"];
+    let train = |more: &[&str], out: &str| -> Vec<String> {
+        let mut v: Vec<String> = vec!["train".into()];
+        v.extend(more.iter().map(|s| s.to_string()));
+        v.extend(tiny.iter().map(|s| s.to_string()));
+        if !more.contains(&"--hidden") {
+            v.extend(["--hidden".to_string(), "4".to_string()]);
+        }
+        v.extend(["-o".to_string(), out.to_string()]);
+        v
+    };
+    for (more, out, needle) in [
+        (
+            &["one.csv", "--validation-split", "0.5"][..],
+            "m.st",
+            "at least 2 rows",
+        ),
+        (&[], ".", "it is a directory"),
+        (&[], "missing/m.st", "does not exist"),
+        (&["one.csv"], "one.csv", "it is the input one.csv"),
+        (
+            &["--ais", "--ais-temperatures", "1"],
+            "m.st",
+            "--ais-temperatures 1",
+        ),
+        (
+            &["--preprocess", "binarize", "--threshold", "2"],
+            "m.st",
+            "--threshold 2",
+        ),
+        (
+            &["--threshold", "0.3"],
+            "m.st",
+            "only to --preprocess binarize",
+        ),
+        (
+            &["--preprocess", "range"],
+            "m.st",
+            "--range LOW,HIGH go together",
+        ),
+        (&["--hidden", "2000000000"], "m.st", "too large"),
+        (
+            &["--method", "pcd", "--chains", "1000000000"],
+            "m.st",
+            "too large",
+        ),
+    ] {
+        fails(d, &as_str(&train(more, out)), needle);
+    }
+    #[cfg(unix)]
+    fails(d, &as_str(&train(&[], "/dev/null")), "it is a device");
+    assert!(!d.join("m.st").exists());
+    assert_eq!(std::fs::read(d.join("one.csv")).unwrap(), b"0,1,0,1\n");
+    for (args, needle) in [
+        (
+            &["train", "--shape", "4611686018427387908x4"][..],
+            "do not fit",
+        ),
+        (&["train", "--data-dir", "."], "--dataset"),
+        (
+            &["train", "one.csv", "--dataset", "mnist"],
+            "cannot be used with",
+        ),
+    ] {
+        refused_by_parser(d, args, needle);
+    }
+
+    // A model written through a link lands in the link's target; the link stays a link.
+    std::fs::write(d.join("real.st"), b"placeholder").unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("real.st", d.join("link.st")).unwrap();
+        ok(d, &as_str(&train(&[], "link.st")));
+        let meta = std::fs::symlink_metadata(d.join("link.st")).unwrap();
+        assert!(meta.file_type().is_symlink());
+        assert_ne!(std::fs::read(d.join("real.st")).unwrap(), b"placeholder");
+    }
+    ok(d, &as_str(&train(&[], "m.st")));
+    fails(
+        d,
+        &["train", "--resume", "m.st", "-o", "m2.st", "--epochs", "1"],
+        "has done 1 epochs already",
+    );
+    fails(d, &["sample", "m.st", "-n", "100000000000"], "too large");
+    fails(
+        d,
+        &["transform", "m.st", "-o", "m.st"],
+        "it is the input m.st",
+    );
+
+    // Scaling: 0/1 bytes are binary data, not intensities of 1/255.
+    let bits = ndarray::Array2::from_shape_fn((40, 6), |(i, j)| ((i + j) % 2) as u8);
+    onsager::io::npy::write(d.join("bits.npy"), bits.view()).unwrap();
+    let said = ok(
+        d,
+        &[
+            "train", "bits.npy", "--epochs", "1", "--hidden", "3", "-o", "b.st",
+        ],
+    );
+    assert!(
+        said.contains("values as they are (bytes holding only 0 and 1)"),
+        "{said}"
+    );
+    fails(
+        d,
+        &["transform", "b.st", "bits.npy", "-o", "bits.npy"],
+        "it is the input",
+    );
+    // Integer pixels 0-255 in a CSV: auto refuses with the way out, scale divides by 255.
+    let pixels: String = (0..30)
+        .map(|i| format!("{},{},{}\n", i * 8, 255 - i * 8, (i * 37) % 256))
+        .collect();
+    std::fs::write(d.join("pixels.csv"), pixels).unwrap();
+    fails(
+        d,
+        &["train", "pixels.csv", "-o", "p.st"],
+        "--preprocess scale",
+    );
+    let said = ok(
+        d,
+        &[
+            "train",
+            "pixels.csv",
+            "--preprocess",
+            "scale",
+            "--epochs",
+            "1",
+            "--hidden",
+            "2",
+            "-o",
+            "p.st",
+        ],
+    );
+    assert!(said.contains("values ÷ 255 (the data's range)"), "{said}");
+    let said = ok(
+        d,
+        &[
+            "eval",
+            "p.st",
+            "pixels.csv",
+            "--preprocess",
+            "range",
+            "--range",
+            "0,510",
+        ],
+    );
+    assert!(said.contains("values ÷ 510 (the range given)"), "{said}");
+}
+
+fn as_str(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }

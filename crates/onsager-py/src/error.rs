@@ -31,6 +31,7 @@ pub fn py_err(e: Error) -> PyErr {
             python_name(name)
         )),
         Error::Io { source, .. } => PyOSError::new_err(format!("{e}: {source}")),
+        Error::Output { .. } => PyOSError::new_err(e.to_string()),
         Error::Diverged { .. } | Error::Numerical { .. } => PyRuntimeError::new_err(e.to_string()),
         _ => PyValueError::new_err(e.to_string()),
     }

@@ -89,6 +89,41 @@ pub fn finite1<T: Float>(what: &'static str, x: &ArrayView1<'_, T>) -> Result<()
     }
 }
 
+/// Checks that `copies` arrays of `rows × cols` values of `T` fit in memory before they are
+/// made: the sizes must not overflow and the allocator must grant the bytes (asked for once,
+/// then released at once, so nothing is touched). A size that cannot fit is refused here
+/// instead of aborting the process in the allocator.
+///
+/// # Errors
+/// [`Error::TooLarge`] naming `what` and the bytes it would need.
+pub fn allocatable<T>(what: &'static str, rows: usize, cols: usize, copies: usize) -> Result<()> {
+    let bytes = rows
+        .checked_mul(cols)
+        .and_then(|n| n.checked_mul(copies))
+        .and_then(|n| n.checked_mul(std::mem::size_of::<T>()));
+    let too_large = |need: String| Error::TooLarge {
+        what,
+        reason: format!(
+            "{rows} × {cols} values{} need {need}, more than this machine can allocate",
+            if copies > 1 {
+                format!(" (× {copies} buffers)")
+            } else {
+                String::new()
+            }
+        ),
+    };
+    let Some(bytes) = bytes.filter(|&b| b <= isize::MAX as usize) else {
+        return Err(too_large("more bytes than the address space holds".into()));
+    };
+    if Vec::<u8>::new().try_reserve_exact(bytes).is_err() {
+        return Err(too_large(format!(
+            "{:.1} GiB",
+            bytes as f64 / (1u64 << 30) as f64
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

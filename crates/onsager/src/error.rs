@@ -77,6 +77,15 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// An output path cannot or must not be written (a directory, FIFO or device, a missing
+    /// folder, or one of the inputs).
+    #[error("cannot write {path}: {reason}")]
+    Output {
+        /// The output path as given.
+        path: PathBuf,
+        /// Why it is refused.
+        reason: String,
+    },
     /// A file's contents are not in the expected format.
     #[error("{path}: {reason}")]
     Format {

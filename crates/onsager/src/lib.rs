@@ -118,16 +118,18 @@ pub mod rng;
 mod train;
 pub mod units;
 
+pub use check::allocatable;
 pub use error::{Error, Result};
 pub use estimate::{Estimator, LogLikelihood, Metrics};
 pub use float::Float;
 pub use model::Rbm;
 pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Monitor};
+/// The array crate of the public API, re-exported so a user needs no second dependency.
+pub use ndarray;
 pub use params::{
     Decay, EmfOrder, Method, Persistence, Reseed, Schedule, Solver, TrainConfig, TrainParams,
-    Weighting,
-    ANDERSON_DEPTH, EMF_DAMPING, EMF_ITERATIONS, EMF_PERSISTENCE, EMF_RESEED, EMF_SOLVER,
-    EMF_TOLERANCE, OPTION_KEYS, REFERENCE_ITERATIONS,
+    Weighting, ANDERSON_DEPTH, EMF_DAMPING, EMF_ITERATIONS, EMF_PERSISTENCE, EMF_RESEED,
+    EMF_SOLVER, EMF_TOLERANCE, OPTION_KEYS, REFERENCE_ITERATIONS,
 };
 pub use train::{FitReport, Trainer, TrainerState};
 pub use units::Visible;

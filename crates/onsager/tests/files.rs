@@ -371,30 +371,60 @@ fn tampered_metadata_is_refused_naming_the_entry() {
     let path = std::path::Path::new("m.safetensors");
     assert_eq!(model::from_bytes::<f32>(path, &bytes).unwrap(), file);
     let cases: [(&str, &str, &str); 9] = [
-        ("format_version", "abc", "`format_version` = `abc` is not a whole number"),
+        (
+            "format_version",
+            "abc",
+            "`format_version` = `abc` is not a whole number",
+        ),
         ("format_version", "7", "format version 7 is not supported"),
-        ("epochs_completed", "-1", "`epochs_completed` = `-1` is not a whole number"),
-        ("epochs_completed", "3", "state is at epoch 1 but `epochs_completed` = 3"),
+        (
+            "epochs_completed",
+            "-1",
+            "`epochs_completed` = `-1` is not a whole number",
+        ),
+        (
+            "epochs_completed",
+            "3",
+            "state is at epoch 1 but `epochs_completed` = 3",
+        ),
         ("beta", "one", "`beta` = `one` is not a number"),
         ("beta", "0", "beta"),
-        ("image_shape", "[4, 4]", "`image_shape` = 4×4 does not hold the 784"),
-        ("dtype", "float64", "`dtype` = `float64` but the tensors are float32"),
+        (
+            "image_shape",
+            "[4, 4]",
+            "`image_shape` = 4×4 does not hold the 784",
+        ),
+        (
+            "dtype",
+            "float64",
+            "`dtype` = `float64` but the tensors are float32",
+        ),
         ("visible_units", "poisson", "unknown visible unit type"),
     ];
     for (key, value, want) in cases {
         let edited = with_metadata(&bytes, |m| {
             m.insert(key.into(), value.into());
         });
-        let e = model::from_bytes::<f32>(path, &edited).unwrap_err().to_string();
-        assert!(e.contains("m.safetensors") && e.contains(want), "{key}={value}: {e}");
+        let e = model::from_bytes::<f32>(path, &edited)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("m.safetensors") && e.contains(want),
+            "{key}={value}: {e}"
+        );
     }
     let edited = with_metadata(&bytes, |m| {
         let p = m["params"].replace("\"n_hidden\":4", "\"n_hidden\":8");
         assert_ne!(p, m["params"]);
         m.insert("params".into(), p);
     });
-    let e = model::from_bytes::<f32>(path, &edited).unwrap_err().to_string();
-    assert!(e.contains("n_hidden = 8") && e.contains("4 hidden units"), "{e}");
+    let e = model::from_bytes::<f32>(path, &edited)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("n_hidden = 8") && e.contains("4 hidden units"),
+        "{e}"
+    );
 
     // A magnetisation of 7.0 in the persistent EMF state.
     use safetensors::tensor::{SafeTensors, TensorView};
@@ -407,11 +437,23 @@ fn tampered_metadata_is_refused_naming_the_entry() {
         .tensors()
         .into_iter()
         .map(|(name, t)| {
-            let data = if name == "state.emf.m_v" { &m_v[..] } else { t.data() };
-            (name, TensorView::new(t.dtype(), t.shape().to_vec(), data).unwrap())
+            let data = if name == "state.emf.m_v" {
+                &m_v[..]
+            } else {
+                t.data()
+            };
+            (
+                name,
+                TensorView::new(t.dtype(), t.shape().to_vec(), data).unwrap(),
+            )
         })
         .collect();
     let tampered = safetensors::serialize(views, header.metadata().clone()).unwrap();
-    let e = model::from_bytes::<f32>(path, &tampered).unwrap_err().to_string();
-    assert!(e.contains("`state.emf.m_v` holds 7 at flat index 0, outside [0, 1]"), "{e}");
+    let e = model::from_bytes::<f32>(path, &tampered)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`state.emf.m_v` holds 7 at flat index 0, outside [0, 1]"),
+        "{e}"
+    );
 }

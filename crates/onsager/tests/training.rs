@@ -500,7 +500,12 @@ fn one_update_equals_the_emf_gradient_formula() {
     let data = Array2::from_shape_fn((n, nv), |(i, j)| ((i * 7 + j * 3) % 5 < 2) as u8 as f64);
     let cases = [EmfOrder::First, EmfOrder::Second, EmfOrder::Third]
         .into_iter()
-        .flat_map(|o| [(o, onsager::Weighting::Uniform), (o, onsager::Weighting::FreeEnergy)]);
+        .flat_map(|o| {
+            [
+                (o, onsager::Weighting::Uniform),
+                (o, onsager::Weighting::FreeEnergy),
+            ]
+        });
     for (order, weighting) in cases {
         let params = |epochs| {
             TrainParams::builder()

@@ -17,8 +17,7 @@ use onsager::{CancelFlag, EpochMetrics, Estimator, Float, TrainConfig, Trainer};
 
 use crate::args::{DataArgs, Dtype};
 use monitor::CliMonitor;
-use options::in_flag_terms;
-pub use options::TrainArgs;
+pub use options::{in_flag_terms, TrainArgs};
 
 /// Runs `onsager train`; returns the exit code (130 after Ctrl-C, with the model written).
 pub fn run(a: TrainArgs) -> Result<ExitCode> {
@@ -59,6 +58,33 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     };
     let config = a.config(base)?;
     let params = config.clone().build().map_err(in_flag_terms)?;
+    if let Some(f) = &resumed {
+        if f.epochs_completed >= config.epochs {
+            bail!(
+                "--resume: {} has done {} epochs already; give --epochs above {} to train on",
+                a.resume.as_ref().expect("resumed").display(),
+                f.epochs_completed,
+                f.epochs_completed
+            );
+        }
+    }
+    // Everything that could fail after training is checked before it: where the model and
+    // the log go (not over an input), and the AIS settings.
+    onsager::io::check_output(&a.out)?;
+    let inputs: Vec<&std::path::Path> = [&a.data.data, &a.validation]
+        .into_iter()
+        .flatten()
+        .map(|p| p.as_path())
+        .collect();
+    onsager::io::check_distinct(&a.out, inputs.iter().copied())?;
+    if let Some(log) = &a.log {
+        onsager::io::check_output(log)?;
+        onsager::io::check_distinct(log, inputs.iter().copied().chain([a.out.as_path()]))?;
+        onsager::io::check_distinct(log, a.resume.as_deref())?;
+    }
+    if a.ais {
+        a.ais_args.ais(config.seed)?;
+    }
 
     // Training and validation rows.
     let loaded = a.data.load::<T>(Split::Train, config.seed)?;
@@ -69,6 +95,12 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
             bail!("--validation-split {f}: expected a fraction in (0, 1)");
         }
         let n = train_x.nrows();
+        if n < 2 {
+            bail!(
+                "--validation-split needs at least 2 rows to split; {} has {n}",
+                loaded.name
+            );
+        }
         let hold = ((n as f64 * f).round() as usize).clamp(1, n - 1);
         validation = Some(train_x.slice(s![n - hold.., ..]).to_owned());
         train_x = train_x.slice(s![..n - hold, ..]).to_owned();
@@ -171,11 +203,12 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     };
     if !a.quiet {
         eprintln!(
-            "training {} with {} hidden units on {} rows x {nv} of {}{}",
+            "training {} with {} hidden units on {} rows x {nv} of {} ({}){}",
             config.method,
             config.n_hidden,
             train_x.nrows(),
             loaded.name,
+            loaded.scaling,
             validation
                 .as_ref()
                 .map(|v| format!("; validating on {} rows", v.nrows()))
@@ -207,13 +240,15 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         };
         Ok(model::save(&a.out, &file)?)
     };
-    loop {
-        trainer.fit(train_x.view(), &mut mon)?;
+    let per_epoch = train_x.nrows().div_ceil(config.batch_size);
+    let partial = loop {
+        let report = trainer.fit(train_x.view(), &mut mon)?;
+        let partial = report.batches % per_epoch;
         save(&trainer, &mon.history)?;
         if cancel.is_cancelled() || trainer.epochs_completed() >= config.epochs {
-            break;
+            break partial;
         }
-    }
+    };
     if let Some(bar) = &mon.bar {
         bar.finish_and_clear();
     }
@@ -221,17 +256,26 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         bail!("could not write the metrics log: {e}");
     }
     if cancel.is_cancelled() {
-        eprintln!(
-            "interrupted after {} complete epochs; model written to {}",
-            trainer.epochs_completed(),
-            a.out.display()
-        );
+        let done = trainer.epochs_completed();
+        if partial == 0 {
+            eprintln!(
+                "interrupted after {done} complete epochs; model written to {} (--resume continues exactly)",
+                a.out.display()
+            );
+        } else {
+            eprintln!(
+                "interrupted in epoch {} after {partial} of {per_epoch} mini-batches; model written to {} with those updates, counted as {done} complete epochs (--resume repeats epoch {} from these weights, so the run is not bit-identical to an uninterrupted one)",
+                done + 1,
+                a.out.display(),
+                done + 1
+            );
+        }
         return Ok(ExitCode::from(130));
     }
     if a.ais {
         let target = mon.validation.as_ref().unwrap_or(&train_x);
         let est = Estimator::Ais {
-            ais: a.ais_args.ais(config.seed),
+            ais: a.ais_args.ais(config.seed)?,
             base: Some(BaseModel::from_data(train_x.view(), 1.0)?),
         };
         let ll = est.log_likelihood(trainer.model(), target.view())?;

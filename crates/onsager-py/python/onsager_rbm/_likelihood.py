@@ -24,7 +24,9 @@ class LogLikelihood:
     estimator : str
         'exact', 'ais' or 'emf'.
     converged : bool
-        For 'emf', whether the fixed-point iteration converged (always True otherwise).
+        For 'emf', whether the fixed-point iteration converged; for 'ais', whether the runs'
+        weights gave a finite lower bound on Z and the estimate did not fall below the data's
+        own bound on log Z (it is then raised to that bound); always True for 'exact'.
     """
 
     mean: float

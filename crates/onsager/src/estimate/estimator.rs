@@ -46,7 +46,10 @@ pub struct LogLikelihood {
     /// The estimate of log Z.
     pub log_z: f64,
     /// Whether the estimator reached its own criterion (EMF: every fixed point within its
-    /// tolerance; exact and AIS: always).
+    /// tolerance; AIS: a finite −3σ bound on Ẑ, i.e. the runs' weights did not spread too
+    /// widely to bound it, and log Ẑ not below max −F(v) of the rows, the bound every log Z
+    /// obeys — an estimate below it is raised to it, so no row gets a positive
+    /// log-probability; exact: always).
     pub converged: bool,
     /// EMF: the largest |Δm| of the last fixed-point sweep.
     pub residual: Option<f64>,
@@ -116,14 +119,21 @@ impl Estimator {
                     Some(base) => ais.log_partition(rbm, base)?,
                     None => ais.log_partition(rbm, &BaseModel::from_data(x, 1.0)?)?,
                 };
-                let (mean, lower, upper) = z.mean_log_likelihood_of(&f);
+                // Z ≥ e^{−F(v)} for every v, so an estimate below the largest −F(v) of the
+                // rows is impossible (it would give that row a positive log-probability): the
+                // annealing fell short (too few temperatures for the weights). The estimate
+                // is then raised to that bound, which log Z is known to exceed, and flagged.
+                let bound = f.iter().map(|f| -f).fold(f64::NEG_INFINITY, f64::max);
+                let raised = z.log_z < bound;
+                let log_z = z.log_z.max(bound);
+                let mean_neg_f = -f.mean().expect("checked non-empty");
                 Ok(LogLikelihood {
-                    per_row: f.mapv(|f| -f - z.log_z),
-                    mean,
-                    lower: Some(lower),
-                    upper: Some(upper),
-                    log_z: z.log_z,
-                    converged: true,
+                    per_row: f.mapv(|f| -f - log_z),
+                    mean: mean_neg_f - log_z,
+                    lower: Some(mean_neg_f - z.log_z_upper.max(bound)),
+                    upper: Some(mean_neg_f - z.log_z_lower.max(bound)),
+                    log_z,
+                    converged: z.log_z_lower.is_finite() && !raised,
                     residual: None,
                 })
             }

@@ -32,10 +32,7 @@ pub(crate) fn gunzip_if_needed(path: &Path, raw: Vec<u8>) -> Result<Vec<u8>> {
     };
     let mut gz = GzDecoder::new(&raw[..]);
     let mut out = Vec::new();
-    (&mut gz)
-        .take(4)
-        .read_to_end(&mut out)
-        .map_err(corrupt)?;
+    (&mut gz).take(4).read_to_end(&mut out).map_err(corrupt)?;
     if out.len() < 4 || out[0] != 0 || out[1] != 0 {
         return Ok(out); // not IDX: parse_u8 names the problem
     }
@@ -193,14 +190,20 @@ mod tests {
             .contains("0x0d"));
         // A label file is not image data; a gzip stream that claims more than it holds, or
         // holds far more than its header claims, is refused without reading it all.
-        assert!(read_images(&lab).unwrap_err().to_string().contains("label file"));
+        assert!(read_images(&lab)
+            .unwrap_err()
+            .to_string()
+            .contains("label file"));
         let mut big = vec![0, 0, 8, 2, 0x40, 0, 0, 0, 0, 0, 0, 16];
         big.extend([0u8; 64]);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         std::io::Write::write_all(&mut gz, &big).unwrap();
         let claims = write("claims", &gz.finish().unwrap());
         let e = read_images(&claims).unwrap_err().to_string();
-        assert!(e.contains("promises 17179869184 values") && e.contains("holds 64"), "{e}");
+        assert!(
+            e.contains("promises 17179869184 values") && e.contains("holds 64"),
+            "{e}"
+        );
         let mut bomb = vec![0, 0, 8, 2, 0, 0, 0, 1, 0, 0, 0, 4];
         bomb.extend(vec![0u8; 10 << 20]);
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
@@ -209,7 +212,10 @@ mod tests {
         assert!(gz.len() < 100_000);
         let bomb = write("bomb", &gz);
         let e = read_images(&bomb).unwrap_err().to_string();
-        assert!(e.contains("promises 4 values") && e.contains("holds more"), "{e}");
+        assert!(
+            e.contains("promises 4 values") && e.contains("holds more"),
+            "{e}"
+        );
         for f in [claims, bomb] {
             std::fs::remove_file(f).ok();
         }

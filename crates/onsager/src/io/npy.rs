@@ -82,7 +82,8 @@ fn header(bytes: &[u8]) -> std::result::Result<Header, String> {
         .checked_add(len)
         .filter(|&d| d <= bytes.len())
         .ok_or("truncated .npy header")?;
-    let text = std::str::from_utf8(&bytes[start..data]).map_err(|_| "the .npy header is not text")?;
+    let text =
+        std::str::from_utf8(&bytes[start..data]).map_err(|_| "the .npy header is not text")?;
     let field = |key: &str| -> std::result::Result<&str, String> {
         let at = text
             .find(&format!("'{key}'"))
@@ -178,7 +179,7 @@ mod tests {
     /// A version-1 `.npy` file with the header dictionary `dict` and `data` bytes after it.
     fn npy(dict: &str, data: &[u8]) -> Vec<u8> {
         let mut h = dict.to_string();
-        while (10 + h.len() + 1) % 64 != 0 {
+        while !(10 + h.len() + 1).is_multiple_of(64) {
             h.push(' ');
         }
         h.push('\n');
@@ -190,7 +191,9 @@ mod tests {
     }
 
     fn error(bytes: &[u8]) -> String {
-        from_bytes(Path::new("x.npy"), bytes).unwrap_err().to_string()
+        from_bytes(Path::new("x.npy"), bytes)
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
@@ -198,14 +201,26 @@ mod tests {
         let f = |descr: &str, shape: &str| {
             format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}")
         };
-        let ok = from_bytes(Path::new("x.npy"), &npy(&f("|u1", "(2, 3)"), &[1, 2, 3, 4, 5, 6]));
-        assert_eq!(ok.unwrap(), Values::U8(ndarray::array![[1, 2, 3], [4, 5, 6]]));
-        let floats: Vec<u8> = [0.5f64, -1.0].iter().flat_map(|x| x.to_le_bytes()).collect();
+        let ok = from_bytes(
+            Path::new("x.npy"),
+            &npy(&f("|u1", "(2, 3)"), &[1, 2, 3, 4, 5, 6]),
+        );
+        assert_eq!(
+            ok.unwrap(),
+            Values::U8(ndarray::array![[1, 2, 3], [4, 5, 6]])
+        );
+        let floats: Vec<u8> = [0.5f64, -1.0]
+            .iter()
+            .flat_map(|x| x.to_le_bytes())
+            .collect();
         let ok = from_bytes(Path::new("x.npy"), &npy(&f("<f8", "(1, 2)"), &floats));
         assert_eq!(ok.unwrap(), Values::F64(ndarray::array![[0.5, -1.0]]));
         // 2⁴⁰ × 16 float32 values claimed by a 128-byte file: an error, not an abort.
         let e = error(&npy(&f("<f4", "(1099511627776, 16)"), &[0; 64]));
-        assert!(e.contains("promises shape [1099511627776, 16]") && e.contains("holds 64"), "{e}");
+        assert!(
+            e.contains("promises shape [1099511627776, 16]") && e.contains("holds 64"),
+            "{e}"
+        );
         let e = error(&npy(&f("<f4", "(18446744073709551615, 16)"), &[]));
         assert!(e.contains("overflows"), "{e}");
         assert!(error(&npy(&f("<i8", "(1, 1)"), &[0; 8])).contains("dtype <i8"));

@@ -232,7 +232,8 @@ pub struct FixedPoint<T: Float> {
 ///
 /// # Errors
 /// Bad magnetisations (shape, non-finite, outside \[0, 1\]) or parameters (damping outside
-/// (0, 1], negative or NaN tolerance, Anderson depth 0).
+/// (0, 1], negative or NaN tolerance, Anderson depth 0); [`Error::Numerical`] if the
+/// iteration overflows (weights beyond the float type's range for this order).
 ///
 /// ```
 /// use ndarray::Array2;
@@ -311,6 +312,18 @@ pub fn fixed_point<T: Float>(
         &mut s,
         accel.as_mut(),
     );
+    if mv.iter().chain(mh.iter()).any(|m| !m.is_finite()) {
+        return Err(Error::Numerical {
+            what: "EMF fixed point",
+            reason: format!(
+                "the order-{} iteration left the range of {} (fields up to {:.3e}; its terms grow as the weights' power {}); use float64 or a lower order",
+                order.as_u8(),
+                T::DTYPE,
+                rbm.max_field(),
+                order.as_u8()
+            ),
+        });
+    }
     Ok(FixedPoint {
         m_v: mv,
         m_h: mh,

@@ -40,8 +40,8 @@ pub use fixed_point::{fixed_point, mean_field_samples, FixedPoint};
 pub(crate) use fixed_point::{solve, SolveSettings};
 pub use gamma::gamma;
 pub(crate) use gamma::gamma_into;
-pub(crate) use gradient::{gradient_factors, RowWeights};
 pub use gradient::log_z_gradient;
+pub(crate) use gradient::{gradient_factors, RowWeights};
 
 /// W² and W³, element-wise, cached between weight updates (W³ only at order 3).
 #[derive(Clone, Debug)]

@@ -35,7 +35,8 @@ impl<T: Float> Rbm<T> {
     /// A model with all parameters zero (every state equally likely).
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] if either layer has no units.
+    /// [`Error::InvalidParam`] if either layer has no units; [`Error::TooLarge`] if the
+    /// weights cannot fit in memory.
     pub fn zeros(n_visible: usize, n_hidden: usize) -> Result<Self> {
         for (name, n) in [("n_visible", n_visible), ("n_hidden", n_hidden)] {
             if n == 0 {
@@ -46,6 +47,12 @@ impl<T: Float> Rbm<T> {
                 });
             }
         }
+        crate::check::allocatable::<T>(
+            "the weight matrix (visible × hidden)",
+            n_visible,
+            n_hidden,
+            1,
+        )?;
         Ok(Self {
             w: Array2::zeros((n_visible, n_hidden)),
             a: Array1::zeros(n_visible),
@@ -141,6 +148,26 @@ impl<T: Float> Rbm<T> {
     /// Number of hidden units nh.
     pub fn n_hidden(&self) -> usize {
         self.w.ncols()
+    }
+
+    /// The largest field any unit can feel, β·max(maxᵢ |aᵢ| + Σⱼ |Wᵢⱼ|, maxⱼ |bⱼ| + Σᵢ |Wᵢⱼ|),
+    /// in f64: the scale that decides whether a computation stays within the float type's
+    /// range (errors about overflow quote it).
+    pub fn max_field(&self) -> f64 {
+        let abs = self.w.mapv(|w| w.f64().abs());
+        let rows = abs.sum_axis(ndarray::Axis(1));
+        let cols = abs.sum_axis(ndarray::Axis(0));
+        let vis = rows
+            .iter()
+            .zip(&self.a)
+            .map(|(s, a)| s + a.f64().abs())
+            .fold(0.0, f64::max);
+        let hid = cols
+            .iter()
+            .zip(&self.b)
+            .map(|(s, b)| s + b.f64().abs())
+            .fold(0.0, f64::max);
+        self.beta.f64().abs() * vis.max(hid)
     }
 
     /// The weights W (nv × nh).

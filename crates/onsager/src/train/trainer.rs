@@ -37,8 +37,8 @@ impl<T: Float> Trainer<T> {
     /// to \[0.001, 0.999\]) at the first `fit` or `partial_fit`.
     ///
     /// # Errors
-    /// [`Error::InvalidParam`] for zero inputs; [`Error::TooLarge`] if the thread pool cannot
-    /// be created.
+    /// [`Error::InvalidParam`] for zero inputs; [`Error::TooLarge`] if the model or its
+    /// training buffers cannot fit in memory or the thread pool cannot be created.
     pub fn new(params: TrainParams, n_visible: usize) -> Result<Self> {
         let rbm = Rbm::random(
             n_visible,
@@ -67,6 +67,25 @@ impl<T: Float> Trainer<T> {
     }
 
     fn build(params: TrainParams, rbm: Rbm<T>, bias_initialised: bool) -> Result<Self> {
+        // Refuse sizes that cannot fit before making them: momentum, gradient and workspace
+        // beside the weights, and the mini-batch and chain buffers (both layers, a few each).
+        let (nv, nh) = rbm.w.dim();
+        crate::check::allocatable::<T>(
+            "the training state (momentum and gradient, visible × hidden)",
+            nv,
+            nh,
+            3,
+        )?;
+        let chains = match params.method {
+            crate::Method::Pcd { chains, .. } => chains,
+            _ => 0,
+        };
+        crate::check::allocatable::<T>(
+            "the mini-batch and chain storage (rows × units)",
+            params.batch_size.max(chains),
+            nv.saturating_add(nh),
+            8,
+        )?;
         let threads = match params.threads {
             0 => rayon::current_num_threads(),
             n => n,

@@ -181,9 +181,9 @@ impl Default for Ais {
 pub struct AisEstimate {
     /// log Ẑ = log Z_A + log mean(w).
     pub log_z: f64,
-    /// log(mean(w) − 3·sd(w)/√M) + log Z_A; −∞ when the bound crosses zero.
+    /// log(mean(w) − 3·sd(w)/√M) + log Z_A; −∞ when the bound crosses zero or M = 1.
     pub log_z_lower: f64,
-    /// log(mean(w) + 3·sd(w)/√M) + log Z_A.
+    /// log(mean(w) + 3·sd(w)/√M) + log Z_A; +∞ for M = 1 (one run measures no spread).
     pub log_z_upper: f64,
     /// log Z_A of the base model.
     pub log_z_base: f64,
@@ -204,7 +204,12 @@ impl AisEstimate {
         let scaled: Vec<f64> = log_weights.iter().map(|l| (l - max).exp()).collect();
         let mean = scaled.iter().sum::<f64>() / m;
         let var = scaled.iter().map(|w| (w - mean).powi(2)).sum::<f64>() / (m - 1.0).max(1.0);
-        let half = 3.0 * (var / m).sqrt();
+        // One run has no spread to measure: its interval is unknown, not zero-width.
+        let half = if log_weights.len() < 2 {
+            f64::INFINITY
+        } else {
+            3.0 * (var / m).sqrt()
+        };
         let lower = if mean - half > 0.0 {
             (mean - half).ln() + max + log_z_base
         } else {
@@ -253,11 +258,28 @@ struct Run {
 }
 
 impl Ais {
+    /// Checks the settings without running anything (a front end calls it before training
+    /// so that a bad schedule is reported at once, not after the last epoch).
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] for zero runs or a bad schedule.
+    pub fn validate(&self) -> Result<()> {
+        if self.runs == 0 {
+            return Err(Error::InvalidParam {
+                name: "runs",
+                value: "0".into(),
+                reason: "needs at least one run",
+            });
+        }
+        self.schedule.betas().map(drop)
+    }
+
     /// Estimates log Z of `rbm` by annealing from `base`.
     ///
     /// # Errors
     /// [`Error::InvalidParam`] for zero runs or a bad schedule; [`Error::Shape`] if the base
-    /// model has a different number of visible units.
+    /// model has a different number of visible units; [`Error::Numerical`] if a run's weight
+    /// is not finite (a model beyond the float type's range).
     ///
     /// ```
     /// use onsager::estimate::ais::{Ais, AisSchedule, BaseModel};
@@ -268,13 +290,7 @@ impl Ais {
     /// assert!(est.log_z_lower <= exact && exact <= est.log_z_upper);
     /// ```
     pub fn log_partition<T: Float>(&self, rbm: &Rbm<T>, base: &BaseModel) -> Result<AisEstimate> {
-        if self.runs == 0 {
-            return Err(Error::InvalidParam {
-                name: "runs",
-                value: "0".into(),
-                reason: "needs at least one run",
-            });
-        }
+        self.validate()?;
         if base.visible_bias.len() != rbm.n_visible() {
             return Err(Error::Shape {
                 what: "base model visible bias",
@@ -340,7 +356,17 @@ impl Ais {
                 sample_visible(&mut v, &mut runs, bk);
             }
         }
-        let log_weights = runs.iter().map(|r| r.log_w).collect();
+        let log_weights: Vec<f64> = runs.iter().map(|r| r.log_w).collect();
+        if let Some(bad) = log_weights.iter().find(|l| !l.is_finite()) {
+            return Err(Error::Numerical {
+                what: "AIS",
+                reason: format!(
+                    "a run's log-weight is {bad} in {} (fields up to {:.3e}); use float64, or check the model",
+                    T::DTYPE,
+                    rbm.max_field()
+                ),
+            });
+        }
         Ok(AisEstimate::from_log_weights(
             log_weights,
             base.log_partition(nh),

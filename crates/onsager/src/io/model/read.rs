@@ -145,7 +145,10 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
         match meta.get(key) {
             None => Ok(None),
             Some(v) => v.trim().parse().map(Some).map_err(|_| {
-                bad(path, format!("metadata `{key}` = `{v}` is not a whole number ≥ 0"))
+                bad(
+                    path,
+                    format!("metadata `{key}` = `{v}` is not a whole number ≥ 0"),
+                )
             }),
         }
     };

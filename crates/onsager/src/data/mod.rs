@@ -3,34 +3,15 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array2};
+use ndarray::Array1;
 use sha2::Digest;
 
-use crate::rng::{self, Domain};
-use crate::{io, Error, Float, Result};
+use crate::{io, Error, Result};
+
+mod preprocess;
 
 pub use crate::io::Values;
-
-/// How raw values become RBM data in \[0, 1\].
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Preprocess {
-    /// Bytes are scaled (÷255); floats are taken as they are.
-    Auto,
-    /// Values are taken as they are: any outside \[0, 1\] is an error naming its row and column.
-    None,
-    /// Bytes ÷255; floats as they are.
-    Scale,
-    /// Scaled values above `threshold` become 1, the rest 0.
-    Binarize {
-        /// The threshold on the scaled value (MNIST's usual 0.5 keeps bytes ≥ 128).
-        threshold: f64,
-    },
-    /// Each scaled value p becomes 1 with probability p (row i draws from stream i of `seed`).
-    Stochastic {
-        /// Seed of the draws.
-        seed: u64,
-    },
-}
+pub use preprocess::{Preprocess, Scaling};
 
 /// The split of a data set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,10 +33,10 @@ pub struct Dataset {
     pub image_shape: Option<(usize, usize)>,
 }
 
-const SAMPLE_TRAIN_IMAGES: &[u8] = include_bytes!("../data/mnist-sample-train-images.idx.gz");
-const SAMPLE_TRAIN_LABELS: &[u8] = include_bytes!("../data/mnist-sample-train-labels.idx.gz");
-const SAMPLE_TEST_IMAGES: &[u8] = include_bytes!("../data/mnist-sample-test-images.idx.gz");
-const SAMPLE_TEST_LABELS: &[u8] = include_bytes!("../data/mnist-sample-test-labels.idx.gz");
+const SAMPLE_TRAIN_IMAGES: &[u8] = include_bytes!("../../data/mnist-sample-train-images.idx.gz");
+const SAMPLE_TRAIN_LABELS: &[u8] = include_bytes!("../../data/mnist-sample-train-labels.idx.gz");
+const SAMPLE_TEST_IMAGES: &[u8] = include_bytes!("../../data/mnist-sample-test-images.idx.gz");
+const SAMPLE_TEST_LABELS: &[u8] = include_bytes!("../../data/mnist-sample-test-labels.idx.gz");
 
 /// The four MNIST files: name and SHA-256 of the *decompressed* contents (mirrors recompress).
 pub const MNIST_FILES: [(&str, &str); 4] = [
@@ -206,62 +187,6 @@ impl Dataset {
                 .map(|l| l.slice(ndarray::s![s..e]).to_owned()),
             image_shape: self.image_shape,
         }
-    }
-
-    /// The values turned into RBM data of type `T` by `how` (see [`Preprocess`]).
-    ///
-    /// # Errors
-    /// [`Error::Empty`] for no rows; [`Error::NonFinite`] or [`Error::OutOfRange`] naming the
-    /// row and column of the first value that is NaN, infinite, or (after preprocessing)
-    /// outside \[0, 1\].
-    pub fn prepare<T: Float>(&self, how: Preprocess) -> Result<Array2<T>> {
-        let (n, d) = self.values.dim();
-        if n == 0 || d == 0 {
-            return Err(Error::Empty { what: "data" });
-        }
-        let bytes = matches!(self.values, Values::U8(_));
-        let scale = match how {
-            Preprocess::None => 1.0,
-            _ if bytes => 1.0 / 255.0,
-            _ => 1.0,
-        };
-        let mut out = Array2::<T>::zeros((n, d));
-        for r in 0..n {
-            let mut stream = match how {
-                Preprocess::Stochastic { seed } => {
-                    Some(rng::stream(seed, Domain::Sample, r as u64))
-                }
-                _ => None,
-            };
-            for c in 0..d {
-                let raw = self.values.get(r, c);
-                if !raw.is_finite() {
-                    return Err(Error::NonFinite {
-                        what: "data",
-                        row: r,
-                        col: c,
-                        value: raw,
-                    });
-                }
-                let x = raw * scale;
-                if !(0.0..=1.0).contains(&x) {
-                    return Err(Error::OutOfRange {
-                        what: "data",
-                        row: r,
-                        col: c,
-                        value: raw,
-                    });
-                }
-                out[[r, c]] = T::of(match (how, &mut stream) {
-                    (Preprocess::Binarize { threshold }, _) => (x > threshold) as u8 as f64,
-                    (Preprocess::Stochastic { .. }, Some(s)) => {
-                        (rng::uniform::<f64>(s) < x) as u8 as f64
-                    }
-                    _ => x,
-                });
-            }
-        }
-        Ok(out)
     }
 }
 

@@ -28,6 +28,16 @@ def fitted(request, bits):
 def test_bad_values_are_named(bits, cls, bad, pattern):
     X = bits[:20].copy()
     X[3, 7] = bad
+    if cls is BernoulliRBM and np.isfinite(bad):
+        # The drop-in takes what scikit-learn takes, clipped into [0, 1] with a warning.
+        with pytest.warns(UserWarning, match=r"first X\[3, 7\] = " + str(bad)):
+            model = cls(n_components=4, n_iter=1, random_state=0).fit(X)
+        clipped = np.clip(X, 0, 1)
+        np.testing.assert_array_equal(
+            model.transform(clipped), cls(n_components=4, n_iter=1, random_state=0)
+            .fit(clipped).transform(clipped)
+        )
+        return
     with pytest.raises(ValueError, match=pattern):
         cls(n_components=4, n_iter=1).fit(X)
     model = cls(n_components=4, n_iter=1).fit(bits)
@@ -79,8 +89,57 @@ def test_unfitted(cls, bits):
 )
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_bad_shared_parameters(cls, bits, params, pattern):
+    if cls is BernoulliRBM:
+        # scikit-learn's constraints, so the same InvalidParameterError (a ValueError).
+        from sklearn.utils._param_validation import InvalidParameterError
+
+        with pytest.raises(InvalidParameterError, match=next(iter(params))):
+            cls(**params).fit(bits)
+        return
     with pytest.raises(ValueError, match=pattern):
         cls(**params).fit(bits)
+
+
+def test_drop_in_matches_scikit_learn_where_code_relies_on_it(bits):
+    """BernoulliRBM: a float n_components raises scikit-learn's InvalidParameterError,
+    random_state_ is set by fit, lil input works, and the private helpers agree with the
+    public methods (and with scikit-learn's own helpers on the same model)."""
+    from sklearn.neural_network import BernoulliRBM as Reference
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="n_components"):
+        BernoulliRBM(n_components=2.5).fit(bits)
+    m = BernoulliRBM(n_components=4, n_iter=1, random_state=0).fit(sp.lil_matrix(bits))
+    assert isinstance(m.random_state_, np.random.RandomState)
+    np.testing.assert_allclose(m._mean_hiddens(bits), m.transform(bits), rtol=1e-12)
+    np.testing.assert_allclose(-m._free_energy(bits), -m.free_energy(bits), rtol=1e-9)
+    ref = Reference(n_components=4)
+    ref.components_, ref.intercept_hidden_ = m.components_, m.intercept_hidden_
+    ref.intercept_visible_ = m.intercept_visible_
+    np.testing.assert_allclose(ref._free_energy(bits), m._free_energy(bits), rtol=1e-12)
+    for name, arg in (("_sample_hiddens", bits), ("_sample_visibles", m.transform(bits))):
+        ours = getattr(m, name)(arg, np.random.RandomState(3))
+        theirs = getattr(ref, name)(arg, np.random.RandomState(3))
+        assert ours.dtype == bool
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(method="cd", order=3),
+        dict(method="pcd", iterations=5),
+        dict(k=2),
+        dict(method="cd", n_chains=10),
+        dict(final_learning_rate=0.001),
+        dict(learning_rate_decay=0.5),
+        dict(decay_kind="none", weight_decay=0.01),
+    ],
+)
+def test_settings_that_do_not_apply_are_refused(bits, params):
+    name = next(p for p in params if p not in ("method", "decay_kind"))
+    with pytest.raises(ValueError, match=f"{name}=.* applies to"):
+        EMFRBM(n_iter=1, **params).fit(bits)
 
 
 @pytest.mark.parametrize(

@@ -156,3 +156,38 @@ def test_python_model_reads_in_the_cli(onsager_bin, bits, tmp_path):
     cli = json.loads(run.stdout)
     py = est.log_likelihood(bits[:300], "exact").mean
     assert abs(cli["log_likelihood"]["exact"]["estimate"] - py) < 1e-9
+
+
+def _with_metadata(src, dst, **changes):
+    """Copies a safetensors file with entries of its JSON metadata replaced."""
+    import struct
+
+    raw = open(src, "rb").read()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8 : 8 + n])
+    header["__metadata__"].update(changes)
+    new = json.dumps(header).encode()
+    open(dst, "wb").write(struct.pack("<Q", len(new)) + new + raw[8 + n :])
+
+
+@pytest.mark.parametrize(
+    "changes, entry",
+    [
+        (dict(format_version="abc"), "format_version"),
+        (dict(epochs_completed="-1"), "epochs_completed"),
+        (dict(image_shape="[4, 4]"), "image_shape"),
+        (dict(dtype="float32"), "dtype"),
+        ({"extra.python.params": '{"n_components": 4, "bogus": 1}'}, "bogus"),
+        ({"extra.python.params": '{"n_components": "many"}'}, "n_components"),
+        ({"extra.python.params": "[1, 2]"}, "python.params"),
+        ({"extra.python.feature_names": '["a"]'}, "python.feature_names"),
+    ],
+)
+def test_tampered_metadata_is_a_value_error_naming_the_entry(bits, tmp_path, changes, entry):
+    good = tmp_path / "good.safetensors"
+    EMFRBM(n_components=4, n_iter=1, random_state=0).fit(bits).save(good)
+    bad = tmp_path / "bad.safetensors"
+    _with_metadata(good, bad, **changes)
+    with pytest.raises(ValueError, match=entry):
+        onsager_rbm.load(bad)
+    onsager_rbm.load(good)

@@ -299,8 +299,15 @@ def test_fixed_point_history_and_reseeding_options():
                       (dict(tolerance=-1.0), "tolerance"), (dict(weighting="boltzmann"), "weighting")]:
         with pytest.raises(ValueError, match=name):
             EMFRBM(n_iter=1, **bad).fit(X)
-    # Free-energy weighting reaches the core: same seed, different weights.
-    kw = dict(n_components=6, n_iter=2, metrics=(), random_state=0)
-    uniform = EMFRBM(**kw).fit(X).components_
-    weighted = EMFRBM(weighting="free-energy", **kw).fit(X).components_
-    assert np.abs(uniform - weighted).max() > 1e-4
+    # Free-energy weighting reaches the core: same seed, different weights. It matters only
+    # where the rows sit at distinct points of different free energy, so one sweep a batch
+    # (rows not yet at their fixed points) on digits; measured 1.1e-4 when written (on a
+    # model whose rows share one fixed point the two agree to rounding, as they should).
+    from sklearn.datasets import load_digits
+
+    D = (load_digits().data[:600] > 7).astype(np.float32)
+    kw = dict(n_components=16, iterations=1, learning_rate=0.05, n_iter=5, metrics=(),
+              random_state=0)
+    uniform = EMFRBM(**kw).fit(D).components_
+    weighted = EMFRBM(weighting="free-energy", **kw).fit(D).components_
+    assert np.abs(uniform - weighted).max() > 3e-5

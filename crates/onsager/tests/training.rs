@@ -43,7 +43,9 @@ fn patch_params(method: Method, seed: u64) -> TrainParams {
 /// start −9.885; CD-1 −6.92/−6.90; PCD-1 −6.52/−6.52; EMF-1 −7.40/−6.62; EMF-2 −6.97/−7.55;
 /// EMF-3 −6.79/−6.75; EMF-2 data-init −6.88/−6.82; EMF-3 data-init −6.89/−6.84; EMF-3
 /// persistent from epoch 20 −7.53/−7.37; the library's default EMF-2 (3 adaptive sweeps,
-/// merged rows re-seeded) −7.07/−6.89; that default solved to a residual of 10⁻⁶ −6.55/−6.52.
+/// merged rows re-seeded) −7.07/−6.89; that default solved to a residual of 10⁻⁶ −6.55/−6.52;
+/// the default weighted by e^−Γ (docs/maths.md §3.4) −6.51/−6.61, converged and weighted
+/// −6.53/−6.49. Weighting must not lose to counting every row equally at the default sweeps.
 /// The converged persistent EMF-2 ties PCD-1: at least as good up to 0.03 nat (mean −6.531
 /// against −6.517 when written; re-seeding none, merged+0.1 or 0.1 and order 3 all end within
 /// 0.02 of it, so this is where a 10-hidden-unit model on these patches tops out). Persistent
@@ -99,6 +101,12 @@ fn every_method_learns_mnist_patches_and_emf_agrees_with_pcd() {
         "converged EMF-2 {} vs PCD-1 {}",
         mean["EMF-2 converged"],
         mean["PCD-1"]
+    );
+    assert!(
+        mean["EMF-2 weighted"] >= mean["EMF-2 default"],
+        "weighted EMF-2 {} vs default {}",
+        mean["EMF-2 weighted"],
+        mean["EMF-2 default"]
     );
     for name in ["EMF-2", "EMF-3"] {
         let gap = (mean[name] - mean["PCD-1"]).abs();

@@ -50,17 +50,36 @@ def load(path):
     d = _core.load(str(path))
     extra = d["extra"]
     cls = _CLASSES.get(extra.get("python.class"), EMFRBM)
-    if "python.params" in extra:
-        params = json.loads(extra["python.params"])
-        if "metrics" in params and isinstance(params["metrics"], list):
-            params["metrics"] = tuple(params["metrics"])
-    elif d["options"] is not None:
-        stored = params_of_options(d["options"])
-        known = cls().get_params(deep=False)
-        params = {k: v for k, v in stored.items() if k in known}
-    else:
-        params = {}
-    est = cls(**params)
+    # The Python entries are checked here (the core checks the rest): whatever they hold, a
+    # damaged file is a ValueError naming the file and the entry, never a TypeError.
+    entry = "python.params"
+    try:
+        if "python.params" in extra:
+            params = json.loads(extra["python.params"])
+            if not isinstance(params, dict):
+                raise ValueError("not a JSON object")
+            if "metrics" in params and isinstance(params["metrics"], list):
+                params["metrics"] = tuple(params["metrics"])
+        elif d["options"] is not None:
+            entry = "params"
+            stored = params_of_options(d["options"])
+            known = cls().get_params(deep=False)
+            params = {k: v for k, v in stored.items() if k in known}
+        else:
+            params = {}
+        unknown = sorted(set(params) - set(cls().get_params(deep=False)))
+        if unknown:
+            raise ValueError(f"{cls.__name__} has no parameter {', '.join(unknown)}")
+        est = cls(**params)
+        est._validate_params()
+        entry = "python.feature_names"
+        if "python.feature_names" in extra:
+            names = json.loads(extra["python.feature_names"])
+            if not (isinstance(names, list) and len(names) == d["model"][0].shape[1]):
+                raise ValueError("not one name per visible unit")
+            est.feature_names_in_ = np.asarray(names, dtype=object)
+    except (ValueError, TypeError, KeyError) as e:
+        raise ValueError(f"{path}: the metadata entry `{entry}` is damaged: {e}") from None
     components, visible, hidden = d["model"]
     est.components_ = components
     est.intercept_visible_ = visible
@@ -68,8 +87,6 @@ def load(path):
     est.n_features_in_ = components.shape[1]
     est._n_features_out = components.shape[0]
     est._seed = int(params.get("random_state") or 0)
-    if "python.feature_names" in extra:
-        est.feature_names_in_ = np.asarray(json.loads(extra["python.feature_names"]), dtype=object)
     if d["checkpoint"] is not None:
         est._checkpoint = d["checkpoint"]
     if cls is EMFRBM:

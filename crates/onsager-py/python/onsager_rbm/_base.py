@@ -105,9 +105,18 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             np.asarray(self.intercept_hidden_, dtype=dtype),
         )
 
+    def _dtype_with(self, X):
+        """The float type a computation on X runs in: the wider of the model's and X's (so
+        float32 data on a float32 model stays float32, and a float64 model is never computed
+        in float32), as NumPy's promotion gives scikit-learn."""
+        x = X.dtype if X.dtype in _FLOATS else np.float64
+        return np.result_type(x, self.components_.dtype)
+
     def _rows_map(self, X, fn, out_dtype):
-        """Applies `fn(model, block)` to X block by block and stacks the results."""
-        dtype = X.dtype if X.dtype in _FLOATS else np.float64
+        """Applies `fn(model, block)` to X block by block and stacks the results; `out_dtype`
+        None means the computation's own float type."""
+        dtype = self._dtype_with(X)
+        out_dtype = dtype if out_dtype is None else out_dtype
         model = self._model(dtype)
         parts = [fn(model, block) for block in _dense_blocks(X, dtype)]
         out = parts[0] if len(parts) == 1 else np.concatenate(parts)
@@ -126,11 +135,12 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         h : ndarray of shape (n_samples, n_components)
-            Latent representations of the data, float32 for float32 input, else float64.
+            Latent representations of the data: float32 for float32 input to a float32
+            model, else float64.
         """
         check_is_fitted(self)
         X = self._validate(X, reset=False)
-        return self._rows_map(X, _core.hidden_probs, X.dtype)
+        return self._rows_map(X, _core.hidden_probs, None)
 
     def gibbs(self, v):
         """Perform one Gibbs sampling step.
@@ -143,14 +153,15 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         v_new : ndarray of shape (n_samples, n_features)
-            Values of the visible layer after one Gibbs step (0.0 or 1.0), in v's dtype.
+            Values of the visible layer after one Gibbs step (0.0 or 1.0), in the float type
+            of the computation (float32 for float32 input to a float32 model, else float64).
         """
         check_is_fitted(self)
         v = self._validate(v, reset=False)
         if not hasattr(self, "random_state_"):
             self.random_state_ = check_random_state(self.random_state)
         seed = int(self.random_state_.randint(0, np.iinfo(np.int32).max))
-        return self._rows_map(v, lambda m, b: _core.gibbs(m, b, 1, seed), v.dtype)
+        return self._rows_map(v, lambda m, b: _core.gibbs(m, b, 1, seed), None)
 
     def free_energy(self, X):
         """The free energy F(v) = -log sum_h exp(-E(v, h)) of each row (docs/maths.md §1), so that
@@ -183,13 +194,13 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         pseudo_likelihood : ndarray of shape (n_samples,)
-            Float32 for float32 input, else float64.
+            Float32 for float32 input to a float32 model, else float64.
         """
         check_is_fitted(self)
         X = self._validate(X, reset=False)
         rng = check_random_state(self.random_state)
         flips = rng.randint(0, X.shape[1], X.shape[0])
-        dtype = X.dtype if X.dtype in _FLOATS else np.float64
+        dtype = self._dtype_with(X)
         model = self._model(dtype)
         parts, start = [], 0
         for block in _dense_blocks(X, dtype):
@@ -197,7 +208,7 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             parts.append(_core.pseudo_likelihood(model, block, flips[start:stop].tolist()))
             start = stop
         out = parts[0] if len(parts) == 1 else np.concatenate(parts)
-        return out.astype(X.dtype, copy=False)
+        return out.astype(dtype, copy=False)
 
     # -- training ---------------------------------------------------------------------------
 
@@ -247,6 +258,9 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             dtype = X.dtype if X.dtype in _FLOATS else np.float64
         X = _dense(X, dtype)
         if first or not partial:
+            # As scikit-learn: the fitted RandomState (``gibbs`` draws from it) is made from
+            # ``random_state`` at fit; the core's seed is drawn from it.
+            self.random_state_ = check_random_state(self.random_state)
             self._seed = _seed_of(self.random_state) if seed is None else seed
         options = [(k, _text(v)) for k, v in self._options(self._seed)]
         if eval_x is not None:

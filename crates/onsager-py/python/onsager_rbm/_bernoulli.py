@@ -1,8 +1,13 @@
 """`BernoulliRBM`: scikit-learn's estimator of the same name, on onsager's core."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.extmath import safe_sparse_dot
 
 from ._base import _RBM
 
@@ -19,8 +24,10 @@ class BernoulliRBM(_RBM):
 
     Differences from scikit-learn, all deliberate:
 
-    - Input must lie in [0, 1] (a ValueError names the first value outside); scikit-learn
-      accepts any numbers.
+    - Values outside [0, 1] (counts, unscaled features) are accepted, as scikit-learn accepts
+      them, but clipped into [0, 1] with a ``UserWarning`` naming the first one: binary units
+      cannot take them, and scikit-learn's updates with them are not those of any RBM. (The
+      strict check, a ValueError, is :class:`EMFRBM`'s.)
     - The visible bias starts at the log-odds of the training data's column means (clipped to
       [0.001, 0.999]) rather than at zero, a standard initialisation that speeds training.
     - Random numbers come from onsager's own streams seeded by ``random_state``, so fitted
@@ -32,6 +39,14 @@ class BernoulliRBM(_RBM):
     - ``h_samples_`` holds hidden states drawn from the persistent chains' visible states.
     - Ctrl-C (KeyboardInterrupt) stops ``fit`` between mini-batches, keeping the model trained
       so far, and re-raises.
+    - A float32 and a float64 fit of the same data agree to rounding in their first updates
+      only: the Gibbs samples compare uniforms with probabilities computed in each type, and
+      one sample that falls differently sends the two runs' chains apart (scikit-learn's
+      float32 and float64 fits part the same way).
+
+    The private helpers that code built on scikit-learn calls (``_mean_hiddens``,
+    ``_sample_hiddens``, ``_sample_visibles``, ``_free_energy``) are there with scikit-learn's
+    meaning, computed in NumPy as there.
 
     Parameters
     ----------
@@ -85,12 +100,13 @@ class BernoulliRBM(_RBM):
     BernoulliRBM(n_components=2)
     """
 
-    # Types only; every range is checked by the core, which names the parameter.
+    # scikit-learn's own constraints (so the same values raise the same InvalidParameterError);
+    # the core checks the ranges again and names the parameter.
     _parameter_constraints = {
-        "n_components": [Integral],
-        "learning_rate": [Real],
-        "batch_size": [Integral],
-        "n_iter": [Integral],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -129,6 +145,78 @@ class BernoulliRBM(_RBM):
             ("k", 1),
         ]
 
+    def _check_values(self, X):
+        """Clips values outside [0, 1] into it, with a warning naming the first (scikit-learn
+        takes such input without a word); returns X (a copy if anything was clipped)."""
+        values = X.data if sp.issparse(X) else X
+        if values.size == 0 or (values.min() >= 0 and values.max() <= 1):
+            return X
+        if sp.issparse(X):
+            coo = X.tocoo()
+            k = int(np.flatnonzero((coo.data < 0) | (coo.data > 1))[0])
+            i, j, v = int(coo.row[k]), int(coo.col[k]), coo.data[k]
+        else:
+            i, j = (int(t) for t in np.argwhere((X < 0) | (X > 1))[0])
+            v = X[i, j]
+        n = int(np.count_nonzero((values < 0) | (values > 1)))
+        warnings.warn(
+            f"{type(self).__name__}: {n} values outside [0, 1] (first X[{i}, {j}] = {float(v)!r}) "
+            "were clipped into [0, 1]; binary units take bits or probabilities, so scale the "
+            "data first (e.g. sklearn.preprocessing.MinMaxScaler)",
+            UserWarning,
+            stacklevel=3,
+        )
+        if sp.issparse(X):
+            X = X.copy()
+            np.clip(X.data, 0, 1, out=X.data)
+            return X
+        return np.clip(X, 0, 1)
+
+    def gibbs(self, v):
+        """Perform one Gibbs sampling step.
+
+        Parameters
+        ----------
+        v : ndarray of shape (n_samples, n_features)
+            Values of the visible layer to start from.
+
+        Returns
+        -------
+        v_new : ndarray of shape (n_samples, n_features)
+            Values of the visible layer after one Gibbs step (bool, as scikit-learn's).
+        """
+        return super().gibbs(v).astype(bool)
+
+    # scikit-learn's private helpers, with its meaning (code and tests written against its
+    # BernoulliRBM call them); `v` and `h` are validated arrays, `rng` a RandomState.
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = False  # as scikit-learn's: any numbers, clipped here
+        return tags
+
+    def _mean_hiddens(self, v):
+        """P(h = 1 | v), (n_samples, n_components)."""
+        p = safe_sparse_dot(v, self.components_.T) + self.intercept_hidden_
+        return expit(p, out=p)
+
+    def _sample_hiddens(self, v, rng):
+        """A Bernoulli draw of each hidden unit given v (bool)."""
+        p = self._mean_hiddens(v)
+        return rng.uniform(size=p.shape) < p
+
+    def _sample_visibles(self, h, rng):
+        """A Bernoulli draw of each visible unit given h (bool)."""
+        p = np.dot(h, self.components_) + self.intercept_visible_
+        expit(p, out=p)
+        return rng.uniform(size=p.shape) < p
+
+    def _free_energy(self, v):
+        """F(v) = -v·b_v - sum_j log(1 + exp(b_h + v W^T)_j), (n_samples,)."""
+        return -safe_sparse_dot(v, self.intercept_visible_) - np.logaddexp(
+            0, safe_sparse_dot(v, self.components_.T) + self.intercept_hidden_
+        ).sum(axis=1)
+
     def _report(self, m, seconds):
         if self.verbose:
             print(
@@ -142,7 +230,7 @@ class BernoulliRBM(_RBM):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, values in [0, 1].
+            Training data, values in [0, 1] (others are clipped, with a warning).
 
         y : Ignored
             Not used, present for API consistency by convention.

@@ -2,13 +2,58 @@
 options (the keys of ``TrainConfig::with_options``): each estimator's ``_options`` builds the
 list, and :func:`params_of_options` reads a stored configuration back as parameters."""
 
+import inspect
+
 from ._base import _text
+
+# Parameters that belong to some methods, schedules or decay kinds only: a value other than the
+# default given where it does not apply is refused (it would otherwise be silently ignored).
+_ONLY_FOR = {
+    "order": ("method", ("emf",)),
+    "iterations": ("method", ("emf",)),
+    "damping": ("method", ("emf",)),
+    "tolerance": ("method", ("emf",)),
+    "solver": ("method", ("emf",)),
+    "reseed": ("method", ("emf",)),
+    "weighting": ("method", ("emf",)),
+    "persistence": ("method", ("emf",)),
+    "k": ("method", ("cd", "pcd")),
+    "n_chains": ("method", ("pcd",)),
+    "final_learning_rate": ("learning_rate_schedule", ("linear",)),
+    "learning_rate_decay": ("learning_rate_schedule", ("exponential",)),
+    "weight_decay": ("decay_kind", ("l2", "l1")),
+}
+
+
+def refuse_unused(est):
+    """Raises ValueError for a parameter set away from its default where it has no effect
+    (``order`` with ``method='cd'``, ``k`` with ``'emf'``, ``final_learning_rate`` without the
+    linear schedule, ...), naming the parameter and where it applies."""
+    signature = inspect.signature(type(est).__init__).parameters
+    for name, (selector, applies) in _ONLY_FOR.items():
+        default = signature[name].default
+        value, chosen = getattr(est, name), getattr(est, selector)
+        if chosen not in applies and not _same(value, default):
+            where = " or ".join(f"{selector}={a!r}" for a in applies)
+            raise ValueError(
+                f"{name}={value!r} applies to {where} only, not {selector}={chosen!r}; "
+                f"leave it at its default ({default!r}) or change {selector}"
+            )
+
+
+def _same(a, b):
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return a is b
 
 
 def emf_options(est, seed):
     """An :class:`EMFRBM`'s training run as the core's named options, (key, value) pairs
     (the core reads ``str(value)``; see its ``TrainConfig::with_options``). Only the
-    settings of the chosen method are sent."""
+    settings of the chosen method are sent; a setting given where it does not apply is
+    refused."""
+    refuse_unused(est)
     schedule = {
         "constant": "constant",
         "linear": f"linear:{_text(est.final_learning_rate)}",

@@ -166,8 +166,20 @@ pub fn mnist_dir() -> Result<PathBuf> {
     if !all_there {
         eprintln!("downloading MNIST from {url} into {} ...", dir.display());
     }
-    data::download_mnist(&url, &dir)
-        .context("could not fetch MNIST (use --data-dir with local copies)")
+    // ONSAGER_NET_TIMEOUT (seconds) shortens or lengthens the wait for a silent server.
+    let timeout = std::env::var("ONSAGER_NET_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(std::time::Duration::from_secs_f64)
+        .unwrap_or(data::DOWNLOAD_TIMEOUT);
+    data::download_mnist_with(
+        &url,
+        &dir,
+        timeout,
+        &mut crate::interrupt::progress("MNIST files", false),
+    )
+    .context("could not fetch MNIST (use --data-dir with local copies)")
 }
 
 /// Parses "28x28".

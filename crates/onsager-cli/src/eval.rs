@@ -17,7 +17,7 @@ use crate::args::{AisArgs, DataArgs};
 /// `--estimator` choices.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
 pub enum EstimatorArg {
-    /// Exact when the smaller layer has at most 24 units, else AIS.
+    /// Exact when enumerating the smaller layer costs no more than the AIS run would, else AIS.
     Auto,
     /// Enumeration of the smaller layer (at most 30 units).
     Exact,
@@ -95,6 +95,7 @@ fn line(est: &Estimator, ll: &LogLikelihood) -> String {
 
 /// Runs `onsager eval`.
 pub fn eval(a: EvalArgs) -> Result<()> {
+    crate::interrupt::flag(); // Ctrl-C from here on stops the estimate, not the process
     with_dtype!(&a.model, eval_typed(&a))
 }
 
@@ -115,7 +116,8 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
     let mut lines = Vec::new();
     for &arg in &a.estimator {
         let est = a.estimator(arg, rbm)?;
-        let ll = est.log_likelihood(rbm, x)?;
+        let ll =
+            est.log_likelihood_with(rbm, x, &mut crate::interrupt::progress(&est.name(), false))?;
         lines.push(line(&est, &ll));
         let mut entry = json!({"estimate": ll.mean, "log_z": ll.log_z, "converged": ll.converged});
         if let Estimator::Ais { ais, .. } = &est {

@@ -83,7 +83,11 @@ fn info_typed<T: Float>(a: &InfoArgs) -> Result<()> {
         }
     );
     if let Some(last) = file.history.last() {
-        println!("last epoch      {}", serde_json::to_string(last)?);
+        let epochs = file.params.as_ref().map_or(last.epoch, |p| p.epochs);
+        println!(
+            "last epoch      {}",
+            crate::train::monitor::describe(last, epochs)
+        );
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ mod draw;
 mod eval;
 mod experiment;
 mod info;
+mod interrupt;
 mod sample;
 mod show;
 mod train;
@@ -26,7 +27,7 @@ mod transform;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Restricted Boltzmann Machines trained by CD-k, PCD-k or the extended mean-field (TAP)
 /// free energy.
@@ -66,7 +67,8 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse();
+    let command = Cli::command().mut_subcommand("train", train::with_defaults_in_help);
+    let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
         Command::Train(a) => train::run(*a),
         Command::Eval(a) => eval::eval(a).map(|_| ExitCode::SUCCESS),
@@ -79,6 +81,10 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(e) if interrupt::is_interrupt(&e) => {
+            eprintln!("interrupted: {e:#}");
+            ExitCode::from(130)
+        }
         Err(e) => {
             eprintln!("error: {e:#}"); // the error and its causes, one line
             ExitCode::FAILURE

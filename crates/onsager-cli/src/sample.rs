@@ -118,6 +118,7 @@ fn sample_typed<T: Float>(a: &SampleArgs) -> Result<()> {
             samples.mapv(|x| x.f64()).view(),
             shape,
             draw::grid::Scale::Unit,
+            None,
         )?;
     }
     onsager::io::npy::write_float(&a.out, samples.view())?;

@@ -37,6 +37,9 @@ pub enum Show {
         /// Image shape, e.g. 28x28 (default: stored in the model).
         #[arg(long, value_parser = parse_shape)]
         shape: Option<(usize, usize)>,
+        /// Screen pixels per image pixel [default: enough for a grid 480 pixels wide, ≤ 8].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+        zoom: Option<u32>,
     },
     /// Rows of a .npy file (samples, data) as a grid of images.
     Samples {
@@ -48,6 +51,9 @@ pub enum Show {
         /// Image shape, e.g. 28x28.
         #[arg(long, value_parser = parse_shape, default_value = "28x28")]
         shape: (usize, usize),
+        /// Screen pixels per image pixel [default: enough for a grid 480 pixels wide, ≤ 8].
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
+        zoom: Option<u32>,
     },
     /// Training curves from a metrics log (`train --log`): one panel per metric present
     /// (pseudo-ll, recon, emf-ll, rows/s), each on its own scale, labelled with its name, range
@@ -70,6 +76,7 @@ pub fn show(a: ShowArgs) -> Result<()> {
             n,
             scale,
             shape,
+            zoom,
         } => {
             let file: ModelFile<f64> = model::load(&path)?;
             let shape = shape
@@ -78,17 +85,22 @@ pub fn show(a: ShowArgs) -> Result<()> {
             let w = file.rbm.weights();
             let k = n.min(w.ncols());
             let filters = w.t().slice(ndarray::s![..k, ..]).to_owned();
-            grid::write_grid(&out, filters.view(), shape, scale)?;
-            eprintln!("wrote {} ({k} filters)", out.display());
+            let zoom = grid::write_grid(&out, filters.view(), shape, scale, zoom)?;
+            eprintln!("wrote {} ({k} filters, {zoom}x)", out.display());
         }
-        Show::Samples { file, out, shape } => {
+        Show::Samples {
+            file,
+            out,
+            shape,
+            zoom,
+        } => {
             let x = match onsager::io::npy::read(&file)? {
                 onsager::data::Values::U8(a) => a.mapv(|v| v as f64 / 255.0),
                 onsager::data::Values::F32(a) => a.mapv(|v| v as f64),
                 onsager::data::Values::F64(a) => a,
             };
-            grid::write_grid(&out, x.view(), shape, Scale::Unit)?;
-            eprintln!("wrote {} ({} images)", out.display(), x.nrows());
+            let zoom = grid::write_grid(&out, x.view(), shape, Scale::Unit, zoom)?;
+            eprintln!("wrote {} ({} images, {zoom}x)", out.display(), x.nrows());
         }
         Show::Curves { log, out } => curves(&log, &out)?,
     }

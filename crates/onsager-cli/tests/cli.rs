@@ -161,7 +161,8 @@ fn round_trip_on_the_bundled_sample() {
         onsager::io::npy::read(d.join("samples.npy")).unwrap().dim(),
         (9, 784)
     );
-    assert_eq!(png_size(&d.join("s.png")), (3 * 29 + 1, 3 * 29 + 1));
+    // A 3×3 grid of 28×28 digits (88 px) is drawn 6× so that it is at least 480 px wide.
+    assert_eq!(png_size(&d.join("s.png")), (6 * 88, 6 * 88));
     ok(
         d,
         &[
@@ -193,9 +194,37 @@ fn round_trip_on_the_bundled_sample() {
             "per-filter",
         ],
     );
-    assert_eq!(png_size(&d.join("f.png")), (4 * 29 + 1, 4 * 29 + 1));
-    ok(d, &["show", "samples", "samples.npy", "-o", "s2.png"]);
+    // 4×4 filters (117 px) at 5×, with the 36-pixel colour legend underneath.
+    assert_eq!(png_size(&d.join("f.png")), (5 * 117, 5 * 117 + 36));
+    ok(
+        d,
+        &[
+            "show",
+            "samples",
+            "samples.npy",
+            "-o",
+            "s2.png",
+            "--zoom",
+            "1",
+        ],
+    );
     assert_eq!(png_size(&d.join("s2.png")), (3 * 29 + 1, 3 * 29 + 1));
+    // Nothing to draw, or NaN to draw, is an error, not an empty or black picture.
+    onsager::io::npy::write(
+        d.join("none.npy"),
+        ndarray::Array2::<f32>::zeros((0, 784)).view(),
+    )
+    .unwrap();
+    fails(d, &["show", "samples", "none.npy", "-o", "n.png"], "0 rows");
+    let mut nan = ndarray::Array2::<f32>::zeros((2, 784));
+    nan[[1, 5]] = f32::NAN;
+    onsager::io::npy::write(d.join("nan.npy"), nan.view()).unwrap();
+    fails(
+        d,
+        &["show", "samples", "nan.npy", "-o", "n.png"],
+        "row 1, column 5",
+    );
+    assert!(!d.join("n.png").exists());
     let c = ok(d, &["show", "curves", "log.jsonl", "-o", "c.png"]);
     assert!(c.contains("pseudo-likelihood (nats)"), "{c}");
     // One 260-pixel panel per quantity in the log: pseudo-likelihood, recon. error, rows/s.
@@ -747,4 +776,79 @@ fn bad_runs_are_refused_before_training_and_scaling_is_reported() {
 
 fn as_str(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
+}
+
+/// Ctrl-C during a long AIS in `eval` stops it within a second or so, with exit 130 and one
+/// line saying what was interrupted (it used to die by the default handler). The test waits
+/// for the process to be running, not for a fixed amount of work.
+#[test]
+fn ctrl_c_stops_a_long_eval() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(
+        d,
+        &[
+            "train", "--epochs", "1", "--hidden", "40", "--limit", "100", "--quiet", "-o", "m.st",
+        ],
+    );
+    let mut child = Command::cargo_bin("onsager")
+        .unwrap()
+        .current_dir(d)
+        .args([
+            "eval",
+            "m.st",
+            "--estimator",
+            "ais",
+            "--ais-temperatures",
+            "10000000",
+            "--limit",
+            "50",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "eval ended before the interrupt"
+    );
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(err.contains("interrupted: AIS was interrupted"), "{err}");
+}
+
+/// A server that accepts the connection and never answers: the download gives up after the
+/// timeout (shortened here by ONSAGER_NET_TIMEOUT) with one line naming the URL, instead of
+/// hanging.
+#[test]
+fn a_silent_server_times_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream); // accept, read nothing, answer nothing
+        }
+    });
+    let out = Command::cargo_bin("onsager")
+        .unwrap()
+        .current_dir(tmp.path())
+        .env("ONSAGER_DATA", tmp.path().join("cache"))
+        .env("ONSAGER_MNIST_URL", format!("http://{addr}/"))
+        .env("ONSAGER_NET_TIMEOUT", "0.5")
+        .args(["train", "--dataset", "mnist", "--quiet", "-o", "m.st"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no answer within 0.5 s") && err.contains(&addr.to_string()),
+        "{err}"
+    );
 }

@@ -132,8 +132,10 @@ fn quick_mnist_experiment_writes_every_output_and_learns() {
                 .any(|l| l.starts_with(&format!("| {label} |"))),
             "{label} missing from the table:\n{table}"
         );
-        assert_eq!(png_size(&out.join(format!("filters-{id}.png"))), (291, 291));
-        assert_eq!(png_size(&out.join(format!("samples-{id}.png"))), (291, 291));
+        // 100 images of 28×28 in a 10×10 grid (291 px) drawn at twice the size, the filters
+        // with a colour legend (36 px) underneath.
+        assert_eq!(png_size(&out.join(format!("filters-{id}.png"))), (582, 618));
+        assert_eq!(png_size(&out.join(format!("samples-{id}.png"))), (582, 582));
         assert!(out.join(format!("{id}.safetensors")).exists());
     }
     assert!(table.contains("| untrained |"));

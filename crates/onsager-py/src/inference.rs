@@ -6,8 +6,10 @@ use numpy::IntoPyArray;
 use onsager::estimate::ais::{Ais, AisSchedule};
 use onsager::estimate::emf::EmfEstimator;
 use onsager::estimate::pseudo;
-use onsager::{meanfield, EmfOrder, Estimator, Rbm};
-use pyo3::exceptions::PyValueError;
+use std::time::Duration;
+
+use onsager::{meanfield, CancelFlag, EmfOrder, Estimator, Rbm};
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -112,8 +114,36 @@ fn log_likelihood_t<'py, T: Num>(
             )))
         }
     };
-    let ll = py
-        .detach(|| estimator.log_likelihood(rbm, x))
+    // The estimate runs on a worker thread; this one wakes every 50 ms to look for Ctrl-C
+    // (KeyboardInterrupt), which stops AIS or enumeration within a round through the flag.
+    let cancel = CancelFlag::new();
+    let mut interrupt: Option<PyErr> = None;
+    let (cancel_ref, interrupt_ref, est) = (&cancel, &mut interrupt, &estimator);
+    let result = py.detach(move || {
+        std::thread::scope(|s| {
+            let worker = s.spawn(move || {
+                let mut flag = cancel_ref.clone();
+                est.log_likelihood_with(rbm, x, &mut flag)
+            });
+            while !worker.is_finished() {
+                std::thread::sleep(Duration::from_millis(50));
+                Python::attach(|py| {
+                    if interrupt_ref.is_none() {
+                        if let Err(e) = py.check_signals() {
+                            *interrupt_ref = Some(e);
+                            cancel_ref.cancel();
+                        }
+                    }
+                });
+            }
+            worker.join()
+        })
+    });
+    if let Some(e) = interrupt {
+        return Err(e);
+    }
+    let ll = result
+        .map_err(|_| PyRuntimeError::new_err("the estimating thread panicked"))?
         .map_err(py_err)?;
     let d = PyDict::new(py);
     d.set_item("per_row", ll.per_row.into_pyarray(py))?;

@@ -186,3 +186,21 @@ def test_divergence_is_an_error_not_nan(bits):
     with pytest.raises(RuntimeError, match="diverged"):
         EMFRBM(n_components=8, method="cd", learning_rate=1e300, momentum=0.9, n_iter=3,
                random_state=0).fit(bits)
+
+
+def test_ctrl_c_stops_a_long_ais(bits):
+    """KeyboardInterrupt during AIS (here from a timer thread, as Ctrl-C would) stops the
+    estimate within a round of temperatures and reaches the caller."""
+    import _thread
+    import threading
+
+    m = EMFRBM(n_components=40, n_iter=1, random_state=0).fit(bits)
+    timer = threading.Timer(0.5, _thread.interrupt_main)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            m.log_likelihood(bits[:50], estimator="ais", n_temperatures=10_000_000)
+    finally:
+        timer.cancel()
+    # The model is untouched and the next estimate works.
+    assert np.isfinite(m.log_likelihood(bits[:50], estimator="ais", n_temperatures=100).mean)

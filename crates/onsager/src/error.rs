@@ -102,6 +102,12 @@ pub enum Error {
         /// What went wrong.
         reason: String,
     },
+    /// A long computation was stopped through its [`crate::Progress`] (Ctrl-C).
+    #[error("{what} was interrupted")]
+    Cancelled {
+        /// What was stopped.
+        what: &'static str,
+    },
     /// Training diverged: a parameter became NaN or infinite.
     #[error(
         "training diverged at epoch {epoch}: {what} became non-finite (lower the learning rate)"

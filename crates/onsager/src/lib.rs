@@ -123,7 +123,7 @@ pub use error::{Error, Result};
 pub use estimate::{Estimator, LogLikelihood, Metrics};
 pub use float::Float;
 pub use model::Rbm;
-pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Monitor};
+pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Monitor, Progress};
 /// The array crate of the public API, re-exported so a user needs no second dependency.
 pub use ndarray;
 pub use params::{

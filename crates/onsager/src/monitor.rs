@@ -165,3 +165,37 @@ impl<T: Float> Monitor<T> for CancelFlag {
         }
     }
 }
+
+/// Receives the progress of a long computation that is not training (AIS, exact enumeration)
+/// and may stop it: `ControlFlow::Break(())` makes the computation return
+/// [`crate::Error::Cancelled`] at its next check, within a fraction of a second.
+///
+/// Implemented for `()` (never stops), [`CancelFlag`] (stops once cancelled) and any
+/// `FnMut(done, total) -> ControlFlow<()>` (to draw a progress bar).
+pub trait Progress {
+    /// `done` of `total` steps are finished (the unit is the computation's: AIS temperatures,
+    /// blocks of enumerated states).
+    fn advance(&mut self, done: u64, total: u64) -> ControlFlow<()>;
+}
+
+impl Progress for () {
+    fn advance(&mut self, _: u64, _: u64) -> ControlFlow<()> {
+        ControlFlow::Continue(())
+    }
+}
+
+impl Progress for CancelFlag {
+    fn advance(&mut self, _: u64, _: u64) -> ControlFlow<()> {
+        if self.is_cancelled() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    }
+}
+
+impl<F: FnMut(u64, u64) -> ControlFlow<()>> Progress for F {
+    fn advance(&mut self, done: u64, total: u64) -> ControlFlow<()> {
+        self(done, total)
+    }
+}

@@ -8,7 +8,7 @@ use onsager::estimate::ais::{Ais, AisSchedule, BaseModel};
 use onsager::estimate::emf::EmfEstimator;
 use onsager::estimate::exact::{self, Layer};
 use onsager::estimate::pseudo;
-use onsager::{EmfOrder, Error, Method, Rbm, TrainParams};
+use onsager::{EmfOrder, Error, Estimator, Method, Rbm, TrainParams};
 
 fn mnist_binary(n: usize) -> Array2<f32> {
     // The first n ≤ 5000 images: the same from the shared files or the bundled sample.
@@ -326,4 +326,63 @@ fn estimators_respect_the_inverse_temperature() {
     .log_partition(&small, None)
     .unwrap();
     assert!((z.log_z - exact::log_partition(&small, Layer::Smaller).unwrap()).abs() < 1e-5);
+}
+
+/// AIS and enumeration report their progress up to the total and stop, with
+/// `Error::Cancelled`, when the progress callback (or a cancelled flag) says so; the figures
+/// they return when not stopped are those of the plain calls.
+#[test]
+fn long_estimates_report_progress_and_stop_when_asked() {
+    use onsager::CancelFlag;
+    use std::ops::ControlFlow;
+    let rbm = Rbm::<f64>::random(12, 14, 0.5, 2).unwrap();
+    let mut seen = Vec::new();
+    let z = exact::log_partition_with(&rbm, Layer::Smaller, &mut |d, t| {
+        seen.push((d, t));
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(z, exact::log_partition(&rbm, Layer::Smaller).unwrap());
+    // 2^12 states in blocks of 1024: 4 blocks, reported once (a round is 64 blocks).
+    assert_eq!(seen, vec![(4, 4)]);
+    let a = ais(10, 1000, 1);
+    let mut steps = Vec::new();
+    let est = a
+        .log_partition_with(&rbm, &BaseModel::uniform(12), &mut |d, t| {
+            steps.push((d, t));
+            ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(est, a.log_partition(&rbm, &BaseModel::uniform(12)).unwrap());
+    assert_eq!(steps.len(), 1000 / 64 + 1);
+    assert_eq!(steps.last(), Some(&(1000, 1000)));
+    assert!(steps.windows(2).all(|w| w[0].0 < w[1].0));
+    let cancelled = CancelFlag::new();
+    cancelled.cancel();
+    let mut flag = cancelled.clone();
+    assert!(matches!(
+        a.log_partition_with(&rbm, &BaseModel::uniform(12), &mut flag),
+        Err(Error::Cancelled { what: "AIS" })
+    ));
+    assert!(matches!(
+        exact::log_partition_with(&rbm, Layer::Smaller, &mut flag),
+        Err(Error::Cancelled { .. })
+    ));
+}
+
+/// `Estimator::auto` weighs the cost of enumeration against that of the AIS run it would
+/// otherwise do: with the default AIS on 784 visible units it enumerates 21 hidden units and
+/// anneals 22; with a 100-temperature AIS it anneals even 16.
+#[test]
+fn auto_chooses_the_estimator_by_cost() {
+    let default = Ais::default();
+    let pick = |nh: usize, a: &Ais| {
+        let rbm = Rbm::<f32>::zeros(784, nh).unwrap();
+        matches!(Estimator::auto(&rbm, a.clone()), Estimator::Exact)
+    };
+    assert!(pick(21, &default) && !pick(22, &default));
+    assert!(pick(10, &default));
+    let short = ais(100, 100, 0);
+    assert!(!pick(16, &short) && pick(12, &short));
+    assert!(!pick(500, &default));
 }

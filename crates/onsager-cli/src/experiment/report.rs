@@ -63,6 +63,7 @@ pub fn pictures(out: &Path, id: &str, rbm: &Rbm<f32>, seed: u64) -> Result<Pictu
         filters.view(),
         (28, 28),
         Scale::PerFilter,
+        None,
     )?;
     let corner = |x: &Array2<f64>| x.slice(s![..x.nrows().min(16), ..]).to_owned();
     let start = Array2::<f32>::from_elem((100, rbm.n_visible()), 0.5);
@@ -76,9 +77,10 @@ pub fn pictures(out: &Path, id: &str, rbm: &Rbm<f32>, seed: u64) -> Result<Pictu
         probs.view(),
         (28, 28),
         Scale::Unit,
+        None,
     )?;
     Ok(Pictures {
-        filters: grid::grid_image(corner(&filters).view(), (28, 28), Scale::PerFilter)?,
-        samples: grid::grid_image(corner(&probs).view(), (28, 28), Scale::Unit)?,
+        filters: grid::grid_image(corner(&filters).view(), (28, 28), Scale::PerFilter, 1)?,
+        samples: grid::grid_image(corner(&probs).view(), (28, 28), Scale::Unit, 1)?,
     })
 }

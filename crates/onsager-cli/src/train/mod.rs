@@ -1,6 +1,6 @@
 //! `onsager train`: options in `options.rs`, progress in `monitor.rs`, the run here.
 
-mod monitor;
+pub mod monitor;
 mod options;
 
 use std::fs::File;
@@ -13,11 +13,11 @@ use ndarray::{s, Array2};
 use onsager::data::Split;
 use onsager::estimate::ais::BaseModel;
 use onsager::io::model::{self, ModelFile};
-use onsager::{CancelFlag, EpochMetrics, Estimator, Float, TrainConfig, Trainer};
+use onsager::{EpochMetrics, Estimator, Float, TrainConfig, Trainer};
 
 use crate::args::{DataArgs, Dtype};
 use monitor::CliMonitor;
-pub use options::{in_flag_terms, TrainArgs};
+pub use options::{in_flag_terms, with_defaults_in_help, TrainArgs};
 
 /// Runs `onsager train`; returns the exit code (130 after Ctrl-C, with the model written).
 pub fn run(a: TrainArgs) -> Result<ExitCode> {
@@ -170,11 +170,21 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         }
     }
 
-    let cancel = CancelFlag::new();
-    {
-        let c = cancel.clone();
-        // A second handler (tests calling run twice) is not an error worth failing for.
-        let _ = ctrlc::set_handler(move || c.cancel());
+    let cancel = crate::interrupt::flag();
+    // The header goes out before the progress bar exists, so the bar never overdraws it.
+    if !a.quiet {
+        eprintln!(
+            "training {} with {} hidden units on {} rows x {nv} of {} ({}){}",
+            config.method,
+            config.n_hidden,
+            train_x.nrows(),
+            loaded.name,
+            loaded.scaling,
+            validation
+                .as_ref()
+                .map(|v| format!("; validating on {} rows", v.nrows()))
+                .unwrap_or_default()
+        );
     }
     let interactive = !a.quiet && std::io::stderr().is_terminal();
     let rows = train_x.nrows() as u64;
@@ -201,20 +211,6 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    if !a.quiet {
-        eprintln!(
-            "training {} with {} hidden units on {} rows x {nv} of {} ({}){}",
-            config.method,
-            config.n_hidden,
-            train_x.nrows(),
-            loaded.name,
-            loaded.scaling,
-            validation
-                .as_ref()
-                .map(|v| format!("; validating on {} rows", v.nrows()))
-                .unwrap_or_default()
-        );
-    }
     let mut mon = CliMonitor {
         cancel: cancel.clone(),
         bar,
@@ -278,7 +274,11 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
             ais: a.ais_args.ais(config.seed)?,
             base: Some(BaseModel::from_data(train_x.view(), 1.0)?),
         };
-        let ll = est.log_likelihood(trainer.model(), target.view())?;
+        let ll = est.log_likelihood_with(
+            trainer.model(),
+            target.view(),
+            &mut crate::interrupt::progress("AIS", a.quiet),
+        )?;
         if !a.quiet {
             let (lo, hi) = (ll.lower.unwrap_or(f64::NAN), ll.upper.unwrap_or(f64::NAN));
             eprintln!(

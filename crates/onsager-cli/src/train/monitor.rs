@@ -33,8 +33,8 @@ impl<T: Float> CliMonitor<T> {
     }
 }
 
-/// One line describing an epoch's metrics.
-fn describe(m: &EpochMetrics, epochs: usize) -> String {
+/// One line describing an epoch's metrics (also `onsager info`'s "last epoch").
+pub fn describe(m: &EpochMetrics, epochs: usize) -> String {
     let mut s = format!(
         "epoch {}/{epochs}  lr {:.3e}  {:.0} rows/s",
         m.epoch, m.learning_rate, m.samples_per_second
@@ -62,6 +62,9 @@ fn describe(m: &EpochMetrics, epochs: usize) -> String {
     }
     if let Some(x) = m.reseeded_rows {
         s += &format!("  reseeded {x}");
+    }
+    if let Some(x) = m.ais_log_likelihood {
+        s += &format!("  AIS-ll {x:.3}");
     }
     s
 }

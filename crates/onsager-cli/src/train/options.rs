@@ -26,10 +26,10 @@ pub struct TrainArgs {
     /// Training method: cd, pcd or emf (also cd-K, pcd-K, emf-ORDER).
     #[arg(long, value_enum)]
     pub method: Option<String>,
-    /// Gibbs steps per mini-batch (cd, pcd).
+    /// Gibbs steps per mini-batch (cd, pcd) [default: 1].
     #[arg(long)]
     pub k: Option<String>,
-    /// Persistent chains (pcd).
+    /// Persistent chains (pcd) [default: one per mini-batch row].
     #[arg(long)]
     pub chains: Option<String>,
     /// EMF order: 1, 2 or 3.
@@ -208,4 +208,31 @@ impl TrainArgs {
         options.push(("threads", self.threads.to_string()));
         base.with_options(&options).map_err(in_flag_terms)
     }
+}
+
+/// The `train` command with each training option's default, taken from the library's
+/// [`TrainConfig::default`] (so help and behaviour cannot disagree), appended to its help.
+pub fn with_defaults_in_help(mut c: clap::Command) -> clap::Command {
+    for (key, value) in TrainConfig::default().to_options() {
+        if key == "shuffle" {
+            continue; // a switch: its help says what it turns off
+        }
+        let long = flag(key).trim_start_matches("--").to_string();
+        let ids: Vec<String> = c
+            .get_arguments()
+            .filter(|a| a.get_long() == Some(long.as_str()))
+            .map(|a| a.get_id().to_string())
+            .collect();
+        for id in ids {
+            c = c.mut_arg(id, |a| {
+                let help = a.get_help().map(|h| h.to_string()).unwrap_or_default();
+                let a = match a.get_long_help().map(|h| h.to_string()) {
+                    Some(long) => a.long_help(format!("{long} [default: {value}]")),
+                    None => a,
+                };
+                a.help(format!("{help} [default: {value}]"))
+            });
+        }
+    }
+    c
 }

@@ -237,11 +237,47 @@ fn check_digest(path: &Path, plain: Vec<u8>, sha256: &str) -> Result<()> {
 /// fetched file fails its checksum (nothing is written then).
 #[cfg(feature = "download")]
 pub fn download_mnist(base_url: &str, dir: &Path) -> Result<PathBuf> {
+    download_mnist_with(base_url, dir, DOWNLOAD_TIMEOUT, &mut ())
+}
+
+/// How long [`download_mnist`] waits to connect, and then for each response to start, before
+/// giving up (a silent server would otherwise hang it); the whole body of a file gets ten
+/// times as long.
+#[cfg(feature = "download")]
+pub const DOWNLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// [`download_mnist`] with a given `timeout` (see [`DOWNLOAD_TIMEOUT`]) and `progress`, told
+/// the files done out of four (and able to stop between files).
+///
+/// # Errors
+/// As [`download_mnist`]; [`Error::Io`] naming the URL and the timeout when a server is
+/// silent; [`Error::Cancelled`] when `progress` stops it.
+#[cfg(feature = "download")]
+pub fn download_mnist_with(
+    base_url: &str,
+    dir: &Path,
+    timeout: std::time::Duration,
+    progress: &mut dyn crate::Progress,
+) -> Result<PathBuf> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_connect(Some(timeout))
+        .timeout_recv_response(Some(timeout))
+        .timeout_recv_body(Some(timeout * 10))
+        .build()
+        .into();
     std::fs::create_dir_all(dir).map_err(|source| Error::Io {
         path: dir.to_owned(),
         source,
     })?;
-    for (name, sha) in MNIST_FILES {
+    for (done, (name, sha)) in MNIST_FILES.iter().enumerate() {
+        if progress
+            .advance(done as u64, MNIST_FILES.len() as u64)
+            .is_break()
+        {
+            return Err(Error::Cancelled {
+                what: "the MNIST download",
+            });
+        }
         let path = dir.join(name);
         if path.exists() && verify_mnist_file(&path, sha).is_ok() {
             continue;
@@ -251,13 +287,20 @@ pub fn download_mnist(base_url: &str, dir: &Path) -> Result<PathBuf> {
             path: PathBuf::from(&url),
             source: std::io::Error::other(e),
         };
-        let mut resp = ureq::get(&url).call().map_err(|e| net(e.to_string()))?;
+        let mut resp = agent.get(&url).call().map_err(|e| match e {
+            ureq::Error::Timeout(_) => net(format!(
+                "no answer within {} s ({e})",
+                timeout.as_secs_f64()
+            )),
+            e => net(e.to_string()),
+        })?;
         let body = resp
             .body_mut()
             .with_config()
             .limit(64 << 20)
             .read_to_vec()
             .map_err(|e| net(e.to_string()))?;
+        let _ = progress.advance(done as u64 + 1, MNIST_FILES.len() as u64);
         check_digest(
             Path::new(&url),
             io::idx::gunzip_if_needed(Path::new(&url), body.clone())?,

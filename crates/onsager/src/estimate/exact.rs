@@ -7,19 +7,27 @@
 //!       = logsumexp_{v ∈ {0,1}^nv} [ β aᵀv + Σ_j softplus(β(b_j + (vᵀW)_j)) ]     (over v)
 //! ```
 //!
-//! States are enumerated in blocks of 1024 (one matrix product each), in parallel, in `f64`,
-//! with a running log-sum-exp; blocks are merged in a fixed order.
+//! States are enumerated in blocks of 1024: one matrix product per block gives every state's
+//! fields, and the vectorised kernels of `kernels.rs` (`dot`, `softplus_shift_sum`) the rest,
+//! in `f64`, blocks in parallel, each with a running log-sum-exp, merged in a fixed order.
+//! [`log_partition_with`] reports progress and stops within a round of blocks when asked;
+//! [`cost`] is the work it does, which [`crate::Estimator::auto`] weighs against AIS.
+
+use std::ops::ControlFlow;
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
-use crate::kernels::{softplus, LogSumExp};
-use crate::{check, linalg, Error, Float, Rbm, Result};
+use crate::kernels::{dot, softplus_shift_sum, LogSumExp};
+use crate::{check, linalg, Error, Float, Progress, Rbm, Result};
 
 /// The largest layer size enumerated (2^30 states).
 pub const MAX_UNITS: usize = 30;
 
 const BLOCK: usize = 1024;
+/// Blocks per round between progress reports (a few hundred milliseconds on a laptop core for
+/// a 784-unit other layer).
+const ROUND: u64 = 64;
 
 /// Which layer to enumerate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +40,29 @@ pub enum Layer {
     Smaller,
 }
 
+impl Layer {
+    /// Whether this choice enumerates the hidden layer of a (nv, nh) model.
+    fn is_hidden(self, nv: usize, nh: usize) -> bool {
+        match self {
+            Layer::Visible => false,
+            Layer::Hidden => true,
+            Layer::Smaller => nh <= nv,
+        }
+    }
+}
+
+/// The work of enumerating `layer` of an (nv × nh) model, in multiply-adds (a softplus counted
+/// as 20): 2^n states × (the product's n·other + 20·other for the softplus terms). `None` when
+/// the layer is beyond [`MAX_UNITS`].
+pub fn cost(n_visible: usize, n_hidden: usize, layer: Layer) -> Option<f64> {
+    let (n, other) = if layer.is_hidden(n_visible, n_hidden) {
+        (n_hidden, n_visible)
+    } else {
+        (n_visible, n_hidden)
+    };
+    (n <= MAX_UNITS).then(|| (n as f64).exp2() * other as f64 * (n as f64 + 20.0))
+}
+
 /// log Σ_s exp(β·bias·s + Σ_i softplus(β(other_bias_i + (W s)_i))) over s ∈ {0,1}^n, where
 /// `w` is (other × n).
 fn enumerate(
@@ -39,34 +70,45 @@ fn enumerate(
     bias: ArrayView1<'_, f64>,
     other_bias: ArrayView1<'_, f64>,
     beta: f64,
-) -> f64 {
+    progress: &mut dyn Progress,
+) -> Result<f64> {
     let n = bias.len();
     let states: u64 = 1 << n;
     let blocks = states.div_ceil(BLOCK as u64);
-    let parts: Vec<LogSumExp> = (0..blocks)
-        .into_par_iter()
-        .map(|blk| {
-            let first = blk * BLOCK as u64;
-            let rows = (states - first).min(BLOCK as u64) as usize;
-            let s = Array2::from_shape_fn((rows, n), |(r, j)| ((first + r as u64) >> j & 1) as f64);
-            let mut field = Array2::zeros((rows, w.nrows()));
-            linalg::gemm(field.view_mut(), false, s.view(), w.t(), beta);
-            let mut acc = LogSumExp::default();
-            for (srow, frow) in s.rows().into_iter().zip(field.rows()) {
-                let lin: f64 = srow.iter().zip(bias).map(|(x, b)| x * b).sum::<f64>() * beta;
-                let sp: f64 = frow
-                    .iter()
-                    .zip(other_bias)
-                    .map(|(f, c)| softplus(f + beta * c))
-                    .sum();
-                acc.push(lin + sp);
-            }
-            acc
-        })
-        .collect();
+    let bias = bias.mapv(|b| beta * b);
+    let (bias, other_bias) = (
+        bias.as_slice().expect("owned"),
+        other_bias.as_standard_layout().into_owned(),
+    );
+    let other_bias = other_bias.as_slice().expect("standard layout");
+    let block = |blk: u64| {
+        let first = blk * BLOCK as u64;
+        let rows = (states - first).min(BLOCK as u64) as usize;
+        let s = Array2::from_shape_fn((rows, n), |(r, j)| ((first + r as u64) >> j & 1) as f64);
+        let mut field = Array2::zeros((rows, w.nrows()));
+        linalg::gemm(field.view_mut(), false, s.view(), w.t(), beta);
+        let mut acc = LogSumExp::default();
+        for (srow, frow) in s.rows().into_iter().zip(field.rows()) {
+            let lin = dot(srow.as_slice().expect("row-major"), bias);
+            let sp = softplus_shift_sum(frow.as_slice().expect("row-major"), other_bias, beta);
+            acc.push(lin + sp);
+        }
+        acc
+    };
     let mut total = LogSumExp::default();
-    parts.into_iter().for_each(|p| total.merge(p));
-    total.value()
+    let mut start = 0;
+    while start < blocks {
+        let end = (start + ROUND).min(blocks);
+        let parts: Vec<LogSumExp> = (start..end).into_par_iter().map(block).collect();
+        parts.into_iter().for_each(|p| total.merge(p));
+        start = end;
+        if let ControlFlow::Break(()) = progress.advance(start, blocks) {
+            return Err(Error::Cancelled {
+                what: "exact enumeration",
+            });
+        }
+    }
+    Ok(total.value())
 }
 
 /// Exact log Z of `rbm` by enumerating `layer` (computed in `f64` whatever `T` is).
@@ -81,12 +123,20 @@ fn enumerate(
 /// assert!((log_z - 5.0 * 2f64.ln()).abs() < 1e-12); // 2^5 equally likely states
 /// ```
 pub fn log_partition<T: Float>(rbm: &Rbm<T>, layer: Layer) -> Result<f64> {
+    log_partition_with(rbm, layer, &mut ())
+}
+
+/// [`log_partition`], reporting the blocks done to `progress` (and stopping when it says so).
+///
+/// # Errors
+/// As [`log_partition`]; [`Error::Cancelled`] when `progress` stops it.
+pub fn log_partition_with<T: Float>(
+    rbm: &Rbm<T>,
+    layer: Layer,
+    progress: &mut dyn Progress,
+) -> Result<f64> {
     let m = rbm.cast::<f64>();
-    let hidden = match layer {
-        Layer::Visible => false,
-        Layer::Hidden => true,
-        Layer::Smaller => m.n_hidden() <= m.n_visible(),
-    };
+    let hidden = layer.is_hidden(m.n_visible(), m.n_hidden());
     let n = if hidden { m.n_hidden() } else { m.n_visible() };
     if n > MAX_UNITS {
         return Err(Error::TooLarge {
@@ -97,11 +147,23 @@ pub fn log_partition<T: Float>(rbm: &Rbm<T>, layer: Layer) -> Result<f64> {
             ),
         });
     }
-    Ok(if hidden {
-        enumerate(m.w.view(), m.b.view(), m.a.view(), m.beta)
+    if hidden {
+        enumerate(m.w.view(), m.b.view(), m.a.view(), m.beta, progress)
     } else {
-        enumerate(m.w.t(), m.a.view(), m.b.view(), m.beta)
-    })
+        enumerate(m.w.t(), m.a.view(), m.b.view(), m.beta, progress)
+    }
+}
+
+/// log p(v) = −F_c(v) − `log_z` for each row of `data` (the model's free energy in `f64`).
+pub(crate) fn log_likelihood_given<T: Float>(
+    rbm: &Rbm<T>,
+    data: ArrayView2<'_, T>,
+    log_z: f64,
+) -> Result<Array1<f64>> {
+    check::unit_data("data", &data, rbm.n_visible())?;
+    let m = rbm.cast::<f64>();
+    let f = m.free_energy(data.mapv(|x| x.f64()).view())?;
+    Ok(f.mapv(|f| -f - log_z))
 }
 
 /// Exact log p(v) = −F_c(v) − log Z for each row of `data`.
@@ -111,9 +173,7 @@ pub fn log_partition<T: Float>(rbm: &Rbm<T>, layer: Layer) -> Result<f64> {
 pub fn log_likelihood<T: Float>(rbm: &Rbm<T>, data: ArrayView2<'_, T>) -> Result<Array1<f64>> {
     check::unit_data("data", &data, rbm.n_visible())?;
     let log_z = log_partition(rbm, Layer::Smaller)?;
-    let m = rbm.cast::<f64>();
-    let f = m.free_energy(data.mapv(|x| x.f64()).view())?;
-    Ok(f.mapv(|f| -f - log_z))
+    log_likelihood_given(rbm, data, log_z)
 }
 
 /// Mean exact log-likelihood of the rows of `data`, in nats.

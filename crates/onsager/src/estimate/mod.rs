@@ -16,5 +16,5 @@ pub mod exact;
 mod metrics;
 pub mod pseudo;
 
-pub use estimator::{Estimator, LogLikelihood, AUTO_EXACT_UNITS};
+pub use estimator::{Estimator, LogLikelihood};
 pub use metrics::Metrics;

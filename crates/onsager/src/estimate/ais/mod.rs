@@ -290,6 +290,20 @@ impl Ais {
     /// assert!(est.log_z_lower <= exact && exact <= est.log_z_upper);
     /// ```
     pub fn log_partition<T: Float>(&self, rbm: &Rbm<T>, base: &BaseModel) -> Result<AisEstimate> {
+        self.log_partition_with(rbm, base, &mut ())
+    }
+
+    /// [`Ais::log_partition`], reporting the temperatures done to `progress` every 64 steps
+    /// (and stopping when it says so).
+    ///
+    /// # Errors
+    /// As [`Ais::log_partition`]; [`Error::Cancelled`] when `progress` stops it.
+    pub fn log_partition_with<T: Float>(
+        &self,
+        rbm: &Rbm<T>,
+        base: &BaseModel,
+        progress: &mut dyn crate::Progress,
+    ) -> Result<AisEstimate> {
         self.validate()?;
         if base.visible_bias.len() != rbm.n_visible() {
             return Err(Error::Shape {
@@ -354,6 +368,13 @@ impl Ais {
                 // v ~ P(v | h) at β_k: field (1 − β)a_A + β(a + W h).
                 linalg::gemm(v.view_mut(), false, x.view(), w.t(), T::one());
                 sample_visible(&mut v, &mut runs, bk);
+            }
+            if (k % 64 == 0 || last)
+                && progress
+                    .advance(k as u64, (betas.len() - 1) as u64)
+                    .is_break()
+            {
+                return Err(Error::Cancelled { what: "AIS" });
             }
         }
         let log_weights: Vec<f64> = runs.iter().map(|r| r.log_w).collect();

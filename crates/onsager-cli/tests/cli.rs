@@ -368,7 +368,8 @@ fn every_error_is_one_line_with_no_partial_output() {
         (&["missing.npy"][..], "missing.npy"),
         (&["ragged.csv"], "line 2 has 2 fields"),
         (&["text.csv"], "line 2, column 2"),
-        (&["big.csv"], "row 1, column 1"),
+        // The value 3 on the second line: rows and columns count from 1, as CSV lines do.
+        (&["big.csv"], "row 2, column 2 (counting from 1)"),
         (&["junk-images-idx3-ubyte"], "magic"),
         (&["nan.npy"], "non-finite"),
         (&["--hidden", "0"], "--hidden 0"),

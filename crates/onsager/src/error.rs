@@ -36,7 +36,7 @@ pub enum Error {
         what: &'static str,
     },
     /// A value is NaN or infinite.
-    #[error("non-finite value {value} in {what} at row {row}, column {col}")]
+    #[error("non-finite value {value} in {what} at row {}, column {} (counting from 1)", row + 1, col + 1)]
     NonFinite {
         /// Which array.
         what: &'static str,
@@ -48,7 +48,7 @@ pub enum Error {
         value: f64,
     },
     /// A value lies outside the range the model accepts (data must lie in \[0, 1\]).
-    #[error("value {value} in {what} at row {row}, column {col} is outside [0, 1]")]
+    #[error("value {value} in {what} at row {}, column {} (counting from 1) is outside [0, 1]", row + 1, col + 1)]
     OutOfRange {
         /// Which array.
         what: &'static str,

@@ -132,7 +132,11 @@ pub fn grid_image(
         bail!("nothing to draw: 0 rows");
     }
     if let Some(((r, c), v)) = images.indexed_iter().find(|(_, v)| !v.is_finite()) {
-        bail!("cannot draw row {r}, column {c}: the value is {v}");
+        bail!(
+            "cannot draw row {}, column {} (counting from 1): the value is {v}",
+            r + 1,
+            c + 1
+        );
     }
     let n = images.nrows();
     let cols = (n as f64).sqrt().ceil() as usize;

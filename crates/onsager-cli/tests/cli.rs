@@ -222,7 +222,7 @@ fn round_trip_on_the_bundled_sample() {
     fails(
         d,
         &["show", "samples", "nan.npy", "-o", "n.png"],
-        "row 1, column 5",
+        "row 2, column 6",
     );
     assert!(!d.join("n.png").exists());
     let c = ok(d, &["show", "curves", "log.jsonl", "-o", "c.png"]);

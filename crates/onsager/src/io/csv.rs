@@ -22,12 +22,15 @@ pub fn read(path: impl AsRef<Path>) -> Result<Array2<f64>> {
         .has_headers(false)
         .trim(csv::Trim::All)
         .from_path(path)
-        .map_err(|e| match e.into_kind() {
-            csv::ErrorKind::Io(source) => Error::Io {
-                path: path.to_owned(),
-                source,
-            },
-            k => bad(format!("{k:?}")),
+        .map_err(|e| {
+            let shown = e.to_string();
+            match e.into_kind() {
+                csv::ErrorKind::Io(source) => Error::Io {
+                    path: path.to_owned(),
+                    source,
+                },
+                _ => bad(shown),
+            }
         })?;
     let mut values = Vec::new();
     let mut ncols = None;

@@ -228,6 +228,8 @@ mod tests {
 
     #[test]
     fn links_are_followed_and_special_files_refused() {
+        #[cfg(unix)]
+        use std::os::unix::fs::FileTypeExt;
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("target.bin");
         std::fs::write(&target, b"old").unwrap();
@@ -248,6 +250,17 @@ mod tests {
             let e = write_atomic(&loop_link, b"x").unwrap_err().to_string();
             assert!(e.contains("symbolic links"), "{e}");
             assert!(check_distinct(&link, [target.as_path()]).is_err());
+            // A FIFO would block a reader-less write forever, or be replaced by a rename.
+            let fifo = dir.path().join("pipe");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|s| s.success()) {
+                let e = write_atomic(&fifo, b"x").unwrap_err().to_string();
+                assert!(e.contains("a FIFO"), "{e}");
+                assert!(std::fs::symlink_metadata(&fifo)
+                    .unwrap()
+                    .file_type()
+                    .is_fifo());
+            }
         }
         let e = write_atomic(dir.path(), b"x").unwrap_err().to_string();
         assert!(e.contains("a directory"), "{e}");

@@ -204,3 +204,21 @@ def test_ctrl_c_stops_a_long_ais(bits):
         timer.cancel()
     # The model is untouched and the next estimate works.
     assert np.isfinite(m.log_likelihood(bits[:50], estimator="ais", n_temperatures=100).mean)
+
+
+def test_sizes_that_cannot_fit_are_a_value_error(bits):
+    with pytest.raises(ValueError, match="too large"):
+        EMFRBM(n_components=2_000_000_000, n_iter=1).fit(bits)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_estimates_at_huge_weights_are_finite_or_refused(bits, dtype):
+    """AIS at |W| ~ 1e4 (float64) and 1e30 (float32) gives a finite figure, never positive,
+    flagged as unreliable; the EMF fixed point that overflows is a RuntimeError."""
+    m = EMFRBM(n_components=6, n_iter=1, random_state=0).fit(bits.astype(dtype))
+    m.components_ = (m.components_ * (1e30 if dtype == np.float32 else 1e4)).astype(dtype)
+    ll = m.log_likelihood(bits[:20].astype(dtype), estimator="ais", n_temperatures=300)
+    assert np.isfinite(ll.mean) and ll.mean <= 0 and not ll.converged
+    if dtype == np.float32:
+        with pytest.raises(RuntimeError, match="float32"):
+            m.sample(init=bits[:5].astype(dtype), mean_field_order=2)

@@ -281,9 +281,20 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         )?;
         if !a.quiet {
             let (lo, hi) = (ll.lower.unwrap_or(f64::NAN), ll.upper.unwrap_or(f64::NAN));
+            let interval = if a.ais_args.ais_runs < 2 {
+                "(one AIS run gives no interval)".to_string()
+            } else {
+                format!("[{lo:.3}, {hi:.3}] (±3σ)")
+            };
             eprintln!(
-                "AIS: log Z = {:.3}; mean log-likelihood {:.3} [{lo:.3}, {hi:.3}] nats (±3σ)",
-                ll.log_z, ll.mean
+                "AIS: log Z = {:.3}; mean log-likelihood {:.3} nats {interval}{}",
+                ll.log_z,
+                ll.mean,
+                if ll.converged {
+                    ""
+                } else {
+                    "; unreliable: the runs' weights spread too widely (use more temperatures)"
+                }
             );
         }
         if let Some(last) = mon.history.last_mut() {

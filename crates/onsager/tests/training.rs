@@ -369,7 +369,11 @@ fn bad_data_is_refused_with_its_position() {
     let err = t.fit(x.view(), &mut ()).unwrap_err();
     assert!(matches!(err, Error::OutOfRange { row: 2, col: 1, .. }));
     // The fields count from 0, the message from 1 (and says so).
-    assert!(err.to_string().contains("row 3, column 2 (counting from 1)"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("row 3, column 2 (counting from 1)"),
+        "{err}"
+    );
     x[[2, 1]] = -0.1;
     assert!(matches!(
         t.partial_fit(x.view()),

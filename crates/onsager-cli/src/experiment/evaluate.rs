@@ -25,9 +25,15 @@ pub struct Curves<'a> {
 }
 
 impl Monitor<f32> for Curves<'_> {
+    fn on_batch(&mut self, _: &onsager::BatchProgress) -> ControlFlow<()> {
+        // Ctrl-C stops the experiment between mini-batches (`run` then reports it).
+        let mut flag = crate::interrupt::flag();
+        onsager::Progress::advance(&mut flag, 0, 1)
+    }
+
     fn on_epoch(&mut self, r: &EpochReport, model: &Rbm<f32>) -> ControlFlow<()> {
         let mean = |est: &Estimator| {
-            est.log_likelihood(model, self.valid)
+            est.log_likelihood_with(model, self.valid, &mut crate::interrupt::flag())
                 .map_or(f64::NAN, |ll| ll.mean)
         };
         let ais = mean(&self.ais);
@@ -72,7 +78,11 @@ fn mean_emf(order: EmfOrder, rbm: &Rbm<f32>, x: ArrayView2<'_, f32>) -> Result<f
 
 /// Every test figure of `rbm`; `ais` is the test's AIS estimator.
 pub fn evaluate(rbm: &Rbm<f32>, d: &Data, ais: &Estimator, seed: u64) -> Result<Figures> {
-    let ll = ais.log_likelihood(rbm, d.test.view())?;
+    let ll = ais.log_likelihood_with(
+        rbm,
+        d.test.view(),
+        &mut crate::interrupt::progress("test AIS", false),
+    )?;
     let features = |x: &Array2<f32>| rbm.hidden_probs(x.view());
     let bound = |b: Option<f64>| b.unwrap_or(f64::NAN);
     Ok(Figures {

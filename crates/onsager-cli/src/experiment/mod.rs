@@ -180,6 +180,7 @@ impl MnistArgs {
 
 /// Runs `onsager experiment`.
 pub fn run(a: ExperimentArgs) -> Result<()> {
+    crate::interrupt::flag(); // Ctrl-C from here on stops the experiment cleanly (exit 130)
     match a.what {
         Experiment::Mnist(m) => mnist(&m),
     }
@@ -236,6 +237,12 @@ fn mnist(a: &MnistArgs) -> Result<()> {
             history: Vec::new(),
         };
         trainer.fit(d.train.view(), &mut mon)?;
+        if crate::interrupt::flag().is_cancelled() {
+            return Err(onsager::Error::Cancelled {
+                what: "the experiment (results.md and results.json are written only at the end)",
+            }
+            .into());
+        }
         let train_seconds: f64 = mon.history.iter().map(|p| p.seconds).sum();
         let rbm = trainer.model();
         let f = evaluate(rbm, &d, &ais, a.seed)?;

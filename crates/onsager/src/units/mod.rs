@@ -2,8 +2,10 @@
 //! copy of it. Each type's conditional mean, draw and data check live in its own file;
 //! Bernoulli units (`bernoulli.rs`) are the only type today. A new type adds a file and a
 //! variant here; the model, the trainer and the estimators dispatch on the variant.
+//! [`truncated_normal`] holds the stable moments the truncated-Gaussian type will need.
 
 pub(crate) mod bernoulli;
+pub mod truncated_normal;
 
 use std::fmt;
 use std::str::FromStr;

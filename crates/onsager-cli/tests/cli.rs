@@ -715,6 +715,17 @@ fn bad_runs_are_refused_before_training_and_scaling_is_reported() {
         &["transform", "m.st", "-o", "m.st"],
         "it is the input m.st",
     );
+    // Test-split features of the bundled sample (1000 rows); a file has one split.
+    ok(d, &["transform", "m.st", "--split", "test", "-o", "t.npy"]);
+    assert_eq!(
+        onsager::io::npy::read(d.join("t.npy")).unwrap().dim(),
+        (1000, 4)
+    );
+    fails(
+        d,
+        &["transform", "m.st", "one.csv", "--split", "test"],
+        "a data file has one split",
+    );
 
     // Scaling: 0/1 bytes are binary data, not intensities of 1/255.
     let bits = ndarray::Array2::from_shape_fn((40, 6), |(i, j)| ((i + j) % 2) as u8);

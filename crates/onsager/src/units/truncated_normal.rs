@@ -242,36 +242,25 @@ mod tests {
         let peak = e(mu.clamp(lo, hi));
         let n = 400_000;
         let h = (hi - lo) / n as f64;
-        let (mut z, mut m1, mut m2) = (0.0, 0.0, 0.0);
-        for k in 0..=n {
-            let x = lo + k as f64 * h;
-            let w = if k == 0 || k == n {
-                1.0
-            } else if k % 2 == 1 {
-                4.0
-            } else {
-                2.0
-            };
-            let p = w * (e(x) - peak).exp();
-            z += p;
-            m1 += p * x;
-            m2 += p * x * x;
-        }
-        let mean = m1 / z;
-        // The variance about the mean, from the centred second moment.
-        let mut c2 = 0.0;
-        for k in 0..=n {
-            let x = lo + k as f64 * h;
-            let w = if k == 0 || k == n {
-                1.0
-            } else if k % 2 == 1 {
-                4.0
-            } else {
-                2.0
-            };
-            c2 += w * (e(x) - peak).exp() * (x - mean) * (x - mean);
-        }
-        let _ = m2;
+        // (x, Simpson weight × density) at every point, then the centred moments.
+        let points: Vec<(f64, f64)> = (0..=n)
+            .map(|k| {
+                let x = lo + k as f64 * h;
+                let w = match k {
+                    0 => 1.0,
+                    k if k == n => 1.0,
+                    k if k % 2 == 1 => 4.0,
+                    _ => 2.0,
+                };
+                (x, w * (e(x) - peak).exp())
+            })
+            .collect();
+        let z: f64 = points.iter().map(|p| p.1).sum();
+        let mean = points.iter().map(|&(x, p)| p * x).sum::<f64>() / z;
+        let c2: f64 = points
+            .iter()
+            .map(|&(x, p)| p * (x - mean) * (x - mean))
+            .sum();
         ((z * h / 3.0).ln() + peak, mean, c2 / z)
     }
 

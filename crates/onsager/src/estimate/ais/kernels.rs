@@ -7,49 +7,72 @@ use multiversion::multiversion;
 use crate::kernels::{sigmoid_v, softplus_v, sum_lanes, LANES};
 use crate::Float;
 
+/// The largest step |Δ| the cancellation-free form takes: e^Δ stays far from overflow in
+/// `f32` (e^40 ≈ 2·10¹⁷), and no usual schedule comes near it.
+const SMALL_STEP: f64 = 40.0;
+
 /// One AIS step of the hidden layer. With f_j = x_j + b_j, y₀ = β_{k−1}·f_j and
 /// Δ = (β_k − β_{k−1})·f_j, returns Σ_j [softplus(y₀ + Δ) − softplus(y₀)] and overwrites x_j
-/// with σ(y₀ + Δ), the sampling probability at β_k. For |Δ| ≤ 1 (every step of a usual
-/// schedule) each term is ln(1 + σ(y₀)·(e^Δ − 1)) and the probability
-/// σ(y₀)·e^Δ / (1 + σ(y₀)(e^Δ − 1)) — no cancellation even when Δ ≈ 10⁻⁵·f; for larger steps
-/// (huge weights or few temperatures), where e^Δ would overflow, the difference of the two
-/// softplus values directly, which then has no cancellation to fear.
+/// with σ(y₀ + Δ), the sampling probability at β_k. When every |Δ| ≤ [`SMALL_STEP`] (every
+/// step of a usual schedule) each term is ln(1 + σ(y₀)·(e^Δ − 1)) and the probability
+/// σ(y₀)·e^Δ / (1 + σ(y₀)(e^Δ − 1)) — no cancellation even when Δ ≈ 10⁻⁵·f. A row with a
+/// larger step (huge weights or few temperatures), where e^Δ would overflow, takes the
+/// difference of the two softplus values directly for those units, which then has no
+/// cancellation to fear; the check costs one pass, so the usual rows pay nothing more.
 #[multiversion(targets = "simd")]
 pub(crate) fn ais_hidden_step<T: Float>(x: &mut [T], b: &[T], beta_prev: T, dbeta: T) -> T {
     #[inline(always)]
-    fn one<T: Float>(xj: &mut T, bj: T, beta_prev: T, dbeta: T) -> T {
+    fn small<T: Float>(xj: &mut T, bj: T, beta_prev: T, dbeta: T) -> T {
         let f = *xj + bj;
-        let (y0, d) = (beta_prev * f, dbeta * f);
-        let small = d.abs() <= T::one();
-        // Both forms are computed and one is kept (a blend, so the loop stays vectorised);
-        // the small-step form sees Δ = 0 when it is not kept, so it cannot overflow.
-        let s0 = sigmoid_v(y0);
-        let em = (if small { d } else { T::zero() }).exp_m1_v();
+        let s0 = sigmoid_v(beta_prev * f);
+        let em = (dbeta * f).exp_m1_v();
         let g = s0 * em;
-        let y1 = y0 + d;
-        let (p_far, term_far) = (sigmoid_v(y1), softplus_v(y1) - softplus_v(y0));
-        if small {
-            *xj = s0 * (T::one() + em) / (T::one() + g);
-            g.ln_1p_v()
-        } else {
-            *xj = p_far;
-            term_far
+        *xj = s0 * (T::one() + em) / (T::one() + g);
+        g.ln_1p_v()
+    }
+    #[inline(always)]
+    fn any<T: Float>(xj: &mut T, bj: T, beta_prev: T, dbeta: T) -> T {
+        let f = *xj + bj;
+        if (dbeta * f).abs() <= T::of(SMALL_STEP) {
+            return small(xj, bj, beta_prev, dbeta);
         }
+        let (y0, y1) = (beta_prev * f, (beta_prev + dbeta) * f);
+        *xj = sigmoid_v(y1);
+        softplus_v(y1) - softplus_v(y0)
     }
     let n = x.len().min(b.len());
+    let (x, b) = (&mut x[..n], &b[..n]);
+    let widest = x
+        .iter()
+        .zip(b)
+        .fold(T::zero(), |m, (&xj, &bj)| m.max((xj + bj).abs()));
+    let usual = dbeta * widest <= T::of(SMALL_STEP);
     let mut acc = [T::zero(); LANES];
     let split = n - n % LANES;
-    let (head, tail) = x[..n].split_at_mut(split);
-    for (xc, bc) in head
-        .chunks_exact_mut(LANES)
-        .zip(b[..split].chunks_exact(LANES))
-    {
-        for l in 0..LANES {
-            acc[l] += one(&mut xc[l], bc[l], beta_prev, dbeta);
+    let (head, tail) = x.split_at_mut(split);
+    // The usual rows run the branch-free loop (it vectorises); rows with a large step choose
+    // the form per unit.
+    if usual {
+        for (xc, bc) in head
+            .chunks_exact_mut(LANES)
+            .zip(b[..split].chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                acc[l] += small(&mut xc[l], bc[l], beta_prev, dbeta);
+            }
+        }
+    } else {
+        for (xc, bc) in head
+            .chunks_exact_mut(LANES)
+            .zip(b[..split].chunks_exact(LANES))
+        {
+            for l in 0..LANES {
+                acc[l] += any(&mut xc[l], bc[l], beta_prev, dbeta);
+            }
         }
     }
-    for (l, (xj, &bj)) in tail.iter_mut().zip(&b[split..n]).enumerate() {
-        acc[l] += one(xj, bj, beta_prev, dbeta);
+    for (l, (xj, &bj)) in tail.iter_mut().zip(&b[split..]).enumerate() {
+        acc[l] += any(xj, bj, beta_prev, dbeta);
     }
     sum_lanes(acc)
 }

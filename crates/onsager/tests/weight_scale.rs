@@ -134,5 +134,15 @@ fn ais_below_the_data_bound_is_raised_to_it_and_flagged() {
             exact.mean
         );
         assert!(!got.converged || temperatures > 1);
+        // The estimate itself obeys the same floor, by whatever route it is read.
+        let z = Ais {
+            runs: 4,
+            schedule: AisSchedule::Linear { temperatures },
+            seed: 1,
+        }
+        .log_partition(&rbm, &BaseModel::uniform(30))
+        .unwrap();
+        let (mean, _, upper) = z.mean_log_likelihood(&rbm, x.view()).unwrap();
+        assert_eq!((mean, Some(upper)), (got.mean, got.upper));
     }
 }

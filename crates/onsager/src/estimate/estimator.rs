@@ -144,21 +144,18 @@ impl Estimator {
                         ais.log_partition_with(rbm, &BaseModel::from_data(x, 1.0)?, progress)?
                     }
                 };
-                // Z ≥ e^{−F(v)} for every v, so an estimate below the largest −F(v) of the
-                // rows is impossible (it would give that row a positive log-probability): the
-                // annealing fell short (too few temperatures for the weights). The estimate
-                // is then raised to that bound, which log Z is known to exceed, and flagged.
-                let bound = f.iter().map(|f| -f).fold(f64::NEG_INFINITY, f64::max);
-                let raised = z.log_z < bound;
-                let log_z = z.log_z.max(bound);
-                let mean_neg_f = -f.mean().expect("checked non-empty");
+                // A finite lower bound on Ẑ is part of a reliable estimate; an estimate the
+                // rows' own bound had to raise is not one (`AisEstimate::floored_by`).
+                let bounded = z.log_z_lower.is_finite();
+                let (z, raised) = z.floored_by(&f);
+                let (mean, lower, upper) = z.mean_log_likelihood_of(&f);
                 Ok(LogLikelihood {
-                    per_row: f.mapv(|f| -f - log_z),
-                    mean: mean_neg_f - log_z,
-                    lower: Some(mean_neg_f - z.log_z_upper.max(bound)),
-                    upper: Some(mean_neg_f - z.log_z_lower.max(bound)),
-                    log_z,
-                    converged: z.log_z_lower.is_finite() && !raised,
+                    per_row: f.mapv(|f| -f - z.log_z),
+                    mean,
+                    lower: Some(lower),
+                    upper: Some(upper),
+                    log_z: z.log_z,
+                    converged: bounded && !raised,
                     residual: None,
                 })
             }

@@ -225,8 +225,30 @@ impl AisEstimate {
         }
     }
 
+    /// This estimate floored by what the rows' free energies prove: Z ≥ e^{−F(v)} for every
+    /// v, so log Z ≥ max_v −F(v). An estimate below that (the annealing fell short: too few
+    /// temperatures for the weights) would give a row a positive log-probability; log Ẑ and
+    /// both bounds are raised to at least the floor. Returns whether log Ẑ itself was below it.
+    pub fn floored_by(mut self, free_energy: &Array1<f64>) -> (Self, bool) {
+        let floor = free_energy
+            .iter()
+            .map(|f| -f)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let raised = self.log_z < floor;
+        for z in [
+            &mut self.log_z,
+            &mut self.log_z_lower,
+            &mut self.log_z_upper,
+        ] {
+            *z = z.max(floor);
+        }
+        (self, raised)
+    }
+
     /// The mean log-likelihood of `data` under the model, with the bounds that the log Z
-    /// bounds imply: (estimate, lower, upper) = mean(−F_c(v)) − (log Ẑ, upper, lower).
+    /// bounds imply: (estimate, lower, upper) = mean(−F_c(v)) − (log Ẑ, upper, lower), the
+    /// estimate first [floored by](AisEstimate::floored_by) the rows, so no row gets a
+    /// positive log-probability.
     ///
     /// # Errors
     /// Bad data (shape, empty, non-finite, outside \[0, 1\]).
@@ -235,7 +257,8 @@ impl AisEstimate {
         rbm: &Rbm<T>,
         data: ArrayView2<'_, T>,
     ) -> Result<(f64, f64, f64)> {
-        Ok(self.mean_log_likelihood_of(&rbm.free_energy(data)?))
+        let f = rbm.free_energy(data)?;
+        Ok(self.clone().floored_by(&f).0.mean_log_likelihood_of(&f))
     }
 
     /// (estimate, lower, upper) of the mean log-likelihood from the rows' free energies.

@@ -453,7 +453,8 @@ fn tampered_metadata_is_refused_naming_the_entry() {
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("`state.emf.m_v` holds 7 at flat index 0, outside [0, 1]"),
+        e.contains("tensor `state.emf.m_v`: value 7")
+            && e.contains("row 1, column 1 (counting from 1) is outside [0, 1]"),
         "{e}"
     );
 }

@@ -154,13 +154,13 @@ pub fn log_partition_with<T: Float>(
     }
 }
 
-/// log p(v) = −F_c(v) − `log_z` for each row of `data` (the model's free energy in `f64`).
+/// log p(v) = −F_c(v) − `log_z` for each row of `data` (the model's free energy in `f64`,
+/// which checks the data; callers check it first too, before the enumeration they pay for).
 pub(crate) fn log_likelihood_given<T: Float>(
     rbm: &Rbm<T>,
     data: ArrayView2<'_, T>,
     log_z: f64,
 ) -> Result<Array1<f64>> {
-    check::unit_data("data", &data, rbm.n_visible())?;
     let m = rbm.cast::<f64>();
     let f = m.free_energy(data.mapv(|x| x.f64()).view())?;
     Ok(f.mapv(|f| -f - log_z))

@@ -26,31 +26,28 @@ pub(crate) fn from_bytes(path: &Path, bytes: &[u8]) -> Result<Values> {
         path: path.to_owned(),
         reason,
     })?;
-    let (rows, cols) = (h.shape[0], h.shape[1]);
+    let shape = (h.shape[0], h.shape[1]);
     let body = &bytes[h.data..];
-    let shaped = |len: usize| (rows, cols, len);
-    let values = match h.item {
-        1 => Values::U8(from_vec(shaped(body.len()), body.to_vec())),
-        4 => Values::F32(from_vec(
-            shaped(body.len() / 4),
+    Ok(match h.item {
+        1 => Values::U8(shaped(shape, body.to_vec())),
+        4 => Values::F32(shaped(
+            shape,
             body.chunks_exact(4)
                 .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
                 .collect(),
         )),
-        _ => Values::F64(from_vec(
-            shaped(body.len() / 8),
+        _ => Values::F64(shaped(
+            shape,
             body.chunks_exact(8)
                 .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
                 .collect(),
         )),
-    };
-    Ok(values)
+    })
 }
 
-/// The (rows × cols) array of `v`, whose length the header check has matched.
-fn from_vec<A>((rows, cols, len): (usize, usize, usize), v: Vec<A>) -> Array2<A> {
-    debug_assert_eq!(rows * cols, len);
-    Array2::from_shape_vec((rows, cols), v).expect("the header check matched the length")
+/// The array of `v`, whose length the header check has matched to rows × cols.
+fn shaped<A>(shape: (usize, usize), v: Vec<A>) -> Array2<A> {
+    Array2::from_shape_vec(shape, v).expect("the header check matched the length")
 }
 
 /// What a `.npy` header says: the byte size of one element (1: uint8, 4: float32, 8:

@@ -26,16 +26,23 @@ pub fn file_dtype(path: impl AsRef<Path>) -> Result<&'static str> {
 /// As [`file_dtype`].
 pub fn bytes_dtype(path: &Path, bytes: &[u8]) -> Result<&'static str> {
     let st = parse(path, bytes)?;
-    match st.tensor("weights").map(|t| t.dtype()) {
-        Ok(Dtype::F32) => Ok("float32"),
-        Ok(Dtype::F64) => Ok("float64"),
-        Ok(d) => Err(bad(
-            path,
-            format!("weights have dtype {d:?}; only F32 and F64 are supported"),
-        )),
+    match st.tensor("weights") {
+        Ok(w) => dtype_name(path, w.dtype()),
         Err(_) => Err(bad(
             path,
             "no `weights` tensor: not an onsager model file".into(),
+        )),
+    }
+}
+
+/// The name a model file gives the dtype of its weights (`"float32"` or `"float64"`).
+fn dtype_name(path: &Path, d: Dtype) -> Result<&'static str> {
+    match d {
+        Dtype::F32 => Ok("float32"),
+        Dtype::F64 => Ok("float64"),
+        d => Err(bad(
+            path,
+            format!("weights have dtype {d:?}; only F32 and F64 are supported"),
         )),
     }
 }
@@ -175,13 +182,9 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
         }
     };
     let same_dtype = w_info.dtype() == dtype_of::<T>();
-    let stored = match w_info.dtype() {
-        Dtype::F32 => "float32",
-        Dtype::F64 => "float64",
-        _ => "",
-    };
+    let stored = dtype_name(path, w_info.dtype())?;
     if let Some(d) = meta.get("dtype") {
-        if !stored.is_empty() && d != stored {
+        if d != stored {
             return Err(bad(
                 path,
                 format!("metadata `dtype` = `{d}` but the tensors are {stored}"),
@@ -261,17 +264,10 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
                 ));
             }
             let velocity = matrix(path, &st, "state.velocity", nv, nh)?;
-            let unit = |name: &str, x: &Array2<T>| -> Result<()> {
-                match x.iter().position(|v| !(T::zero()..=T::one()).contains(v)) {
-                    None => Ok(()),
-                    Some(i) => Err(bad(
-                        path,
-                        format!(
-                            "tensor `{name}` holds {} at flat index {i}, outside [0, 1]",
-                            x.iter().nth(i).map_or(0.0, |v| v.f64())
-                        ),
-                    )),
-                }
+            // Chain states and magnetisations are probabilities (the library's own check).
+            let unit = |name: &'static str, x: &Array2<T>| {
+                crate::check::unit_data(name, &x.view(), x.ncols())
+                    .map_err(|e| bad(path, format!("tensor `{name}`: {e}")))
             };
             let chains = if let Some(rngs) = sm.pcd_rngs {
                 let c = rngs.len();

@@ -134,11 +134,10 @@ impl DataArgs {
     pub fn load<T: Float>(&self, split: Split, seed: u64) -> Result<Loaded<T>> {
         let how = self.preprocess(seed)?;
         let (dataset, name) = self.dataset(split)?;
-        let scaling = dataset
-            .scaling(how)
-            .map_err(crate::train::in_flag_terms)
-            .with_context(|| format!("in {name}"))?;
-        let x = dataset.prepare::<T>(how).map_err(|e| match e {
+        let (x, scaling) = dataset.prepare_scaled::<T>(how).map_err(|e| match e {
+            onsager::Error::InvalidParam { .. } => {
+                crate::train::in_flag_terms(e).context(format!("in {name}"))
+            }
             onsager::Error::OutOfRange { .. } => anyhow::anyhow!(
                 "{e} in {name}: --preprocess scale maps the data's own range onto [0, 1], --preprocess range --range LOW,HIGH a given one"
             ),

@@ -171,6 +171,15 @@ impl Dataset {
     /// [`Error::OutOfRange`] naming the row and column (0-based) of the first value that is
     /// NaN, infinite, or (after scaling) outside \[0, 1\].
     pub fn prepare<T: Float>(&self, how: Preprocess) -> Result<Array2<T>> {
+        Ok(self.prepare_scaled(how)?.0)
+    }
+
+    /// [`Dataset::prepare`], also returning the [`Scaling`] it applied (found once, as
+    /// [`Dataset::scaling`] would find it), for the run's report.
+    ///
+    /// # Errors
+    /// As [`Dataset::prepare`].
+    pub fn prepare_scaled<T: Float>(&self, how: Preprocess) -> Result<(Array2<T>, Scaling)> {
         let (n, d) = self.values.dim();
         if n == 0 || d == 0 {
             return Err(Error::Empty { what: "data" });
@@ -213,7 +222,7 @@ impl Dataset {
                 });
             }
         }
-        Ok(out)
+        Ok((out, map))
     }
 }
 

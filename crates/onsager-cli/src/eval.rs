@@ -67,8 +67,8 @@ impl EvalArgs {
     }
 }
 
-/// One table line for an estimate; AIS shows its ±3σ bounds.
-fn line(est: &Estimator, ll: &LogLikelihood) -> String {
+/// One table line for an estimate (`eval`, and `train --ais`); AIS shows its ±3σ bounds.
+pub(crate) fn line(est: &Estimator, ll: &LogLikelihood) -> String {
     let name = match est {
         Estimator::Exact => "exact".to_string(),
         _ => est.name().to_uppercase(),

@@ -62,14 +62,12 @@ pub fn sample(a: SampleArgs) -> Result<()> {
 }
 
 fn sample_typed<T: Float>(a: &SampleArgs) -> Result<()> {
-    onsager::io::check_output(&a.out)?;
     let inputs = [a.model.as_path()]
         .into_iter()
         .chain(a.data.data.as_deref());
-    onsager::io::check_distinct(&a.out, inputs.clone())?;
+    onsager::io::check_output(&a.out, inputs.clone())?;
     if let Some(png) = &a.png {
-        onsager::io::check_output(png)?;
-        onsager::io::check_distinct(png, inputs.chain([a.out.as_path()]))?;
+        onsager::io::check_output(png, inputs.chain([a.out.as_path()]))?;
     }
     let file: ModelFile<T> = model::load(&a.model)?;
     let rbm = &file.rbm;

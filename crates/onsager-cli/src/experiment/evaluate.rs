@@ -27,8 +27,11 @@ pub struct Curves<'a> {
 impl Monitor<f32> for Curves<'_> {
     fn on_batch(&mut self, _: &onsager::BatchProgress) -> ControlFlow<()> {
         // Ctrl-C stops the experiment between mini-batches (`run` then reports it).
-        let mut flag = crate::interrupt::flag();
-        onsager::Progress::advance(&mut flag, 0, 1)
+        if crate::interrupt::flag().is_cancelled() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
     }
 
     fn on_epoch(&mut self, r: &EpochReport, model: &Rbm<f32>) -> ControlFlow<()> {

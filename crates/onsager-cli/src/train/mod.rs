@@ -70,21 +70,16 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     }
     // Everything that could fail after training is checked before it: where the model and
     // the log go (not over an input), and the AIS settings.
-    onsager::io::check_output(&a.out)?;
-    let inputs: Vec<&std::path::Path> = [&a.data.data, &a.validation]
+    let inputs = [&a.data.data, &a.validation]
         .into_iter()
         .flatten()
-        .map(|p| p.as_path())
-        .collect();
-    onsager::io::check_distinct(&a.out, inputs.iter().copied())?;
+        .map(|p| p.as_path());
+    onsager::io::check_output(&a.out, inputs.clone())?;
     if let Some(log) = &a.log {
-        onsager::io::check_output(log)?;
-        onsager::io::check_distinct(log, inputs.iter().copied().chain([a.out.as_path()]))?;
-        onsager::io::check_distinct(log, a.resume.as_deref())?;
+        let others = [a.out.as_path()].into_iter().chain(a.resume.as_deref());
+        onsager::io::check_output(log, inputs.chain(others))?;
     }
-    if a.ais {
-        a.ais_args.ais(config.seed)?;
-    }
+    let ais = a.ais.then(|| a.ais_args.ais(config.seed)).transpose()?;
 
     // Training and validation rows.
     let loaded = a.data.load::<T>(Split::Train, config.seed)?;
@@ -268,10 +263,10 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(130));
     }
-    if a.ais {
+    if let Some(ais) = ais {
         let target = mon.validation.as_ref().unwrap_or(&train_x);
         let est = Estimator::Ais {
-            ais: a.ais_args.ais(config.seed)?,
+            ais,
             base: Some(BaseModel::from_data(train_x.view(), 1.0)?),
         };
         let ll = est.log_likelihood_with(
@@ -280,22 +275,7 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
             &mut crate::interrupt::progress("AIS", a.quiet),
         )?;
         if !a.quiet {
-            let (lo, hi) = (ll.lower.unwrap_or(f64::NAN), ll.upper.unwrap_or(f64::NAN));
-            let interval = if a.ais_args.ais_runs < 2 {
-                "(one AIS run gives no interval)".to_string()
-            } else {
-                format!("[{lo:.3}, {hi:.3}] (±3σ)")
-            };
-            eprintln!(
-                "AIS: log Z = {:.3}; mean log-likelihood {:.3} nats {interval}{}",
-                ll.log_z,
-                ll.mean,
-                if ll.converged {
-                    ""
-                } else {
-                    "; unreliable: the runs' weights spread too widely (use more temperatures)"
-                }
-            );
+            eprintln!("{}", crate::eval::line(&est, &ll));
         }
         if let Some(last) = mon.history.last_mut() {
             last.ais_log_likelihood = Some(ll.mean);

@@ -15,7 +15,7 @@ pub mod npy;
 pub mod output;
 mod values;
 
-pub use output::{check_distinct, check_output, write_atomic};
+pub use output::{check_output, write_atomic};
 pub use values::Values;
 
 use std::path::Path;

@@ -6,8 +6,8 @@
 //! destination that is a symbolic link is written through the link to its target (the link
 //! stays a link); one that is a directory, FIFO, socket or device is refused. [`check_output`]
 //! runs the same checks (and a trial write) before a long computation, so a bad `-o` is
-//! reported in the first second rather than after training, and [`check_distinct`] refuses
-//! an output that would overwrite an input.
+//! reported in the first second rather than after training, and refuses an output that
+//! would overwrite an input.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -128,13 +128,16 @@ fn remove_stale(file: &Path) {
     }
 }
 
-/// Checks, before any work, that `path` can be written: its folder exists, it is not a
-/// directory, FIFO or device (a link is followed), and a trial file can be created beside it
-/// (then removed). Nothing at `path` is touched.
+/// Checks, before any work, that `path` can be written: it is none of `inputs` (the same
+/// file through any path or link), its folder exists, it is not a directory, FIFO or device
+/// (a link is followed), and a trial file can be created beside it (then removed). Nothing at
+/// `path` is touched.
 ///
 /// # Errors
-/// [`Error::Output`] naming `path` and the reason; [`Error::Io`] if the folder is not writable.
-pub fn check_output(path: &Path) -> Result<()> {
+/// [`Error::Output`] naming `path` and the reason (and the input it would overwrite);
+/// [`Error::Io`] if the folder is not writable.
+pub fn check_output<'a>(path: &Path, inputs: impl IntoIterator<Item = &'a Path>) -> Result<()> {
+    distinct(path, inputs)?;
     let file = destination(path)?;
     let dir = folder(&file);
     if !dir.is_dir() {
@@ -169,11 +172,8 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Refuses an output that is one of the inputs (the same file through any path or link).
-///
-/// # Errors
-/// [`Error::Output`] naming both paths.
-pub fn check_distinct<'a>(output: &Path, inputs: impl IntoIterator<Item = &'a Path>) -> Result<()> {
+/// Refuses an output that is one of the inputs, naming both.
+fn distinct<'a>(output: &Path, inputs: impl IntoIterator<Item = &'a Path>) -> Result<()> {
     for input in inputs {
         if same_file(output, input) {
             return Err(refused(
@@ -249,7 +249,7 @@ mod tests {
             std::os::unix::fs::symlink("loop", &loop_link).unwrap();
             let e = write_atomic(&loop_link, b"x").unwrap_err().to_string();
             assert!(e.contains("symbolic links"), "{e}");
-            assert!(check_distinct(&link, [target.as_path()]).is_err());
+            assert!(check_output(&link, [target.as_path()]).is_err());
             // A FIFO would block a reader-less write forever, or be replaced by a rename.
             let fifo = dir.path().join("pipe");
             let made = std::process::Command::new("mkfifo").arg(&fifo).status();
@@ -264,14 +264,14 @@ mod tests {
         }
         let e = write_atomic(dir.path(), b"x").unwrap_err().to_string();
         assert!(e.contains("a directory"), "{e}");
-        let e = check_output(&dir.path().join("missing/x.bin"))
+        let e = check_output(&dir.path().join("missing/x.bin"), [])
             .unwrap_err()
             .to_string();
         assert!(e.contains("does not exist"), "{e}");
-        check_output(&dir.path().join("fresh.bin")).unwrap();
+        check_output(&dir.path().join("fresh.bin"), []).unwrap();
         assert!(!dir.path().join("fresh.bin").exists());
-        assert!(check_distinct(&target, [dir.path().join("other").as_path()]).is_ok());
-        let e = check_distinct(&target, [target.as_path()]).unwrap_err();
+        assert!(check_output(&target, [dir.path().join("other").as_path()]).is_ok());
+        let e = check_output(&target, [target.as_path()]).unwrap_err();
         assert!(e.to_string().contains("is the input"), "{e}");
     }
 

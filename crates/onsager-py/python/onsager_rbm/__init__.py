@@ -53,6 +53,7 @@ def load(path):
     # The Python entries are checked here (the core checks the rest): whatever they hold, a
     # damaged file is a ValueError naming the file and the entry, never a TypeError.
     entry = "python.params"
+    known = cls().get_params(deep=False)
     try:
         if "python.params" in extra:
             params = json.loads(extra["python.params"])
@@ -63,11 +64,10 @@ def load(path):
         elif d["options"] is not None:
             entry = "params"
             stored = params_of_options(d["options"])
-            known = cls().get_params(deep=False)
             params = {k: v for k, v in stored.items() if k in known}
         else:
             params = {}
-        unknown = sorted(set(params) - set(cls().get_params(deep=False)))
+        unknown = sorted(set(params) - set(known))
         if unknown:
             raise ValueError(f"{cls.__name__} has no parameter {', '.join(unknown)}")
         est = cls(**params)

@@ -36,14 +36,13 @@ def _text(value):
     return str(value)
 
 
-def _check_unit_interval(X, name="X", owner="the model"):
-    """Raises ValueError naming the first value outside [0, 1] (dense or sparse). A negative
-    value's message starts as scikit-learn's does ("Negative values in data passed to ...")."""
+def _first_outside(X):
+    """(row, column, value, count) of the first value of X (dense or sparse) outside [0, 1] and
+    how many there are, or None when all lie inside. The first is a negative value if there is
+    one (scikit-learn's message for negative input is the one users know)."""
     values = X.data if sp.issparse(X) else X
-    if values.size == 0:
-        return
-    if values.min() >= 0 and values.max() <= 1:
-        return
+    if values.size == 0 or (values.min() >= 0 and values.max() <= 1):
+        return None
     negative = values.min() < 0
     if sp.issparse(X):
         coo = X.tocoo()
@@ -53,9 +52,19 @@ def _check_unit_interval(X, name="X", owner="the model"):
     else:
         i, j = (int(t) for t in np.argwhere(X < 0 if negative else X > 1)[0])
         v = X[i, j]
-    kind = "Negative values" if negative else "Values above 1"
+    return i, j, float(v), int(np.count_nonzero((values < 0) | (values > 1)))
+
+
+def _check_unit_interval(X, name="X", owner="the model"):
+    """Raises ValueError naming the first value outside [0, 1] (dense or sparse). A negative
+    value's message starts as scikit-learn's does ("Negative values in data passed to ...")."""
+    first = _first_outside(X)
+    if first is None:
+        return
+    i, j, v, _ = first
+    kind = "Negative values" if v < 0 else "Values above 1"
     raise ValueError(
-        f"{kind} in data passed to {owner}: {name}[{i}, {j}] = {float(v)!r} is outside "
+        f"{kind} in data passed to {owner}: {name}[{i}, {j}] = {v!r} is outside "
         "[0, 1]. Binary RBM units take values in [0, 1] (bits or probabilities); scale the "
         "data first, e.g. with sklearn.preprocessing.MinMaxScaler"
     )

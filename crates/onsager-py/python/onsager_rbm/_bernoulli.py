@@ -9,7 +9,7 @@ from scipy.special import expit
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._base import _RBM
+from ._base import _RBM, _first_outside
 
 
 class BernoulliRBM(_RBM):
@@ -150,19 +150,12 @@ class BernoulliRBM(_RBM):
     def _check_values(self, X):
         """Clips values outside [0, 1] into it, with a warning naming the first (scikit-learn
         takes such input without a word); returns X (a copy if anything was clipped)."""
-        values = X.data if sp.issparse(X) else X
-        if values.size == 0 or (values.min() >= 0 and values.max() <= 1):
+        first = _first_outside(X)
+        if first is None:
             return X
-        if sp.issparse(X):
-            coo = X.tocoo()
-            k = int(np.flatnonzero((coo.data < 0) | (coo.data > 1))[0])
-            i, j, v = int(coo.row[k]), int(coo.col[k]), coo.data[k]
-        else:
-            i, j = (int(t) for t in np.argwhere((X < 0) | (X > 1))[0])
-            v = X[i, j]
-        n = int(np.count_nonzero((values < 0) | (values > 1)))
+        i, j, v, n = first
         warnings.warn(
-            f"{type(self).__name__}: {n} values outside [0, 1] (first X[{i}, {j}] = {float(v)!r}) "
+            f"{type(self).__name__}: {n} values outside [0, 1] (first X[{i}, {j}] = {v!r}) "
             "were clipped into [0, 1]; binary units take bits or probabilities, so scale the "
             "data first (e.g. sklearn.preprocessing.MinMaxScaler)",
             UserWarning,

@@ -7,13 +7,29 @@ use crate::{Error, Float, Result};
 
 /// Checks that `x` has `ncols` columns, at least one row, and only finite values in \[0, 1\].
 pub fn unit_data<T: Float>(what: &'static str, x: &ArrayView2<'_, T>, ncols: usize) -> Result<()> {
+    in_range(what, x, ncols, 0.0, 1.0)
+}
+
+/// Checks that `x` has `ncols` columns, at least one row, and only finite values in
+/// \[`low`, `high`\] (either end may be infinite).
+pub fn in_range<T: Float>(
+    what: &'static str,
+    x: &ArrayView2<'_, T>,
+    ncols: usize,
+    low: f64,
+    high: f64,
+) -> Result<()> {
     columns(what, x, ncols)?;
     if x.nrows() == 0 {
         return Err(Error::Empty { what });
     }
     // Fast path: a branch-free test per row (vectorised; NaN and ±∞ fail both comparisons),
     // rows in parallel; the first failing row, if any, is then searched for the details.
-    let (zero, one) = (T::zero(), T::one());
+    // Finite bounds at T's precision; an infinite one is the largest finite T, so ±∞ and NaN
+    // still fail.
+    let big = T::max_value().f64();
+    let bound = |b: f64| T::of(b.clamp(-big, big));
+    let (zero, one) = (bound(low), bound(high));
     let row_ok = |i: usize| {
         let row = x.row(i);
         match row.as_slice() {
@@ -39,12 +55,14 @@ pub fn unit_data<T: Float>(what: &'static str, x: &ArrayView2<'_, T>, ncols: usi
                 value: v.f64(),
             });
         }
-        if v < T::zero() || v > T::one() {
+        if v < zero || v > one {
             return Err(Error::OutOfRange {
                 what,
                 row,
                 col,
                 value: v.f64(),
+                low,
+                high,
             });
         }
     }

@@ -47,8 +47,9 @@ pub enum Error {
         /// The value.
         value: f64,
     },
-    /// A value lies outside the range the model accepts (data must lie in \[0, 1\]).
-    #[error("value {value} in {what} at row {}, column {} (counting from 1) is outside [0, 1]", row + 1, col + 1)]
+    /// A value lies outside the range the model accepts (\[0, 1\] for Bernoulli units, the
+    /// interval of truncated-Gaussian ones).
+    #[error("value {value} in {what} at row {}, column {} (counting from 1) is outside [{low}, {high}]", row + 1, col + 1)]
     OutOfRange {
         /// Which array.
         what: &'static str,
@@ -58,6 +59,21 @@ pub enum Error {
         col: usize,
         /// The value.
         value: f64,
+        /// The lowest value accepted.
+        low: f64,
+        /// The highest value accepted.
+        high: f64,
+    },
+    /// An operation is not available for this kind of model (for example an estimator not yet
+    /// written for real-valued visible units).
+    #[error("{what} is not available for {model}: {reason}")]
+    Unsupported {
+        /// The operation.
+        what: &'static str,
+        /// The model it was asked of (its unit type).
+        model: String,
+        /// What to use instead.
+        reason: &'static str,
     },
     /// A computation is too large to carry out (for example exact enumeration of 2^40 states).
     #[error("{what} is too large: {reason}")]

@@ -71,7 +71,8 @@
 //! | module | holds |
 //! |---|---|
 //! | `params/` | [`TrainConfig`], [`TrainParams`], [`Method`], [`EmfOrder`], [`Persistence`], the EMF [`Solver`] and [`Reseed`] (`emf.rs`), [`Schedule`], [`Decay`], the named-option parser |
-//! | `model.rs` | [`Rbm`]: conditionals, sampling, free energy |
+//! | `model/` | [`Rbm`]: conditionals, sampling, free energy |
+//! | [`units`] | the visible unit types: one file each for the conditional, the draw and the integral over v |
 //! | `train/` | the [`Trainer`]; one file per method (`cd.rs`, `pcd.rs`, `emf.rs`) behind `phase.rs`; persistent-row re-seeding in `diversity.rs`; `gradient.rs` → `update.rs` → `sgd.rs` |
 //! | [`meanfield`] | Γ_k, its fixed point, its gradient, their row kernels |
 //! | [`estimate`] | the [`Estimator`] entry point; exact, AIS, EMF, pseudo-likelihood; per-epoch [`Metrics`] |
@@ -97,9 +98,13 @@
 //!   [`estimate::ais::Ais::log_partition`] (`estimate/ais/mod.rs`, maths §5) with its kernels in
 //!   `estimate/ais/kernels.rs`, then subtracts log Z from −F_c ([`Rbm::free_energy`]).
 //!
-//! ## When not to use it
-//! Only binary (Bernoulli) units are supported; real-valued data must be scaled to \[0, 1\]
-//! and is then treated as probabilities.
+//! ## Visible unit types
+//! The hidden units are binary; the visible units are Bernoulli (data in \[0, 1\] taken as
+//! probabilities), Gaussian or truncated Gaussian on an interval ([`Visible`], `units/`,
+//! maths §1b), with σ per unit fixed or learned ([`Sigma`]). Real-valued units train by CD-k
+//! and PCD-k and are evaluated exactly (small hidden layers); EMF training, AIS and the EMF
+//! estimator are written for Bernoulli units so far and refuse real-valued models with
+//! [`Error::Unsupported`].
 
 mod check;
 pub mod data;
@@ -127,9 +132,9 @@ pub use monitor::{BatchProgress, CancelFlag, EpochMetrics, EpochReport, Monitor,
 /// The array crate of the public API, re-exported so a user needs no second dependency.
 pub use ndarray;
 pub use params::{
-    Decay, EmfOrder, Method, Persistence, Reseed, Schedule, Solver, TrainConfig, TrainParams,
-    Weighting, ANDERSON_DEPTH, EMF_DAMPING, EMF_ITERATIONS, EMF_PERSISTENCE, EMF_RESEED,
-    EMF_SOLVER, EMF_TOLERANCE, OPTION_KEYS, REFERENCE_ITERATIONS,
+    Decay, EmfOrder, Method, Persistence, Reseed, Schedule, Sigma, Solver, TrainConfig,
+    TrainParams, Weighting, ANDERSON_DEPTH, EMF_DAMPING, EMF_ITERATIONS, EMF_PERSISTENCE,
+    EMF_RESEED, EMF_SOLVER, EMF_TOLERANCE, OPTION_KEYS, REFERENCE_ITERATIONS, SIGMA_FLOOR,
 };
 pub use train::{FitReport, Trainer, TrainerState};
 pub use units::Visible;

@@ -335,13 +335,24 @@ fn the_visible_unit_type_is_recorded_and_older_files_load_as_bernoulli() {
     });
     assert_eq!(model::from_bytes::<f32>(path, &old).unwrap().rbm, rbm);
     let future = with_metadata(&bytes, |m| {
-        m.insert("visible_units".into(), "gaussian".into());
+        m.insert("visible_units".into(), "poisson".into());
     });
     let err = model::from_bytes::<f32>(path, &future)
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("m.safetensors") && err.contains("unknown visible unit type `gaussian`"),
+        err.contains("m.safetensors") && err.contains("unknown visible unit type `poisson`"),
+        "{err}"
+    );
+    // A real-valued type needs its σ: a binary file relabelled Gaussian is refused.
+    let relabelled = with_metadata(&bytes, |m| {
+        m.insert("visible_units".into(), "gaussian".into());
+    });
+    let err = model::from_bytes::<f32>(path, &relabelled)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("m.safetensors") && err.contains("missing tensor `visible_sigma`"),
         "{err}"
     );
 }

@@ -211,6 +211,8 @@ impl Dataset {
                         row: r,
                         col: c,
                         value: raw,
+                        low: map.offset,
+                        high: map.offset + map.divisor,
                     });
                 }
                 out[[r, c]] = T::of(match (how, &mut stream) {

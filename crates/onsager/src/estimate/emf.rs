@@ -93,6 +93,10 @@ impl EmfEstimator {
         rbm: &Rbm<T>,
         starts: Option<ArrayView2<'_, T>>,
     ) -> Result<EmfLogZ> {
+        rbm.require_bernoulli(
+            "the EMF estimate of log Z",
+            "it is written for Bernoulli visible units so far; use the exact estimator (hidden layers up to 30 units)",
+        )?;
         let nv = rbm.n_visible();
         let data_rows = match &starts {
             Some(s) => {

@@ -58,7 +58,13 @@ impl Estimator {
     /// visible units the line falls at 21 hidden units; a shorter AIS run moves it down.
     pub fn auto<T: Float>(rbm: &Rbm<T>, ais: Ais) -> Self {
         let (nv, nh) = (rbm.n_visible(), rbm.n_hidden());
-        match exact::cost(nv, nh, Layer::Smaller) {
+        // Real-valued visible units: only the hidden layer can be enumerated.
+        let layer = if rbm.visible_units().is_real() {
+            Layer::Hidden
+        } else {
+            Layer::Smaller
+        };
+        match exact::cost(nv, nh, layer) {
             Some(c) if c <= Self::ais_cost(&ais, nv, nh) => Estimator::Exact,
             _ => Estimator::Ais { ais, base: None },
         }
@@ -122,7 +128,8 @@ impl Estimator {
     ) -> Result<LogLikelihood> {
         match self {
             Estimator::Exact => {
-                crate::check::unit_data("data", &x, rbm.n_visible())?;
+                rbm.visible_units()
+                    .check_data("data", &x, rbm.n_visible())?;
                 let log_z = exact::log_partition_with(rbm, Layer::Smaller, progress)?;
                 let per_row = exact::log_likelihood_given(rbm, x, log_z)?;
                 let mean = per_row.mean().expect("checked non-empty");

@@ -7,6 +7,15 @@
 //!       = logsumexp_{v ∈ {0,1}^nv} [ β aᵀv + Σ_j softplus(β(b_j + (vᵀW)_j)) ]     (over v)
 //! ```
 //!
+//! For real-valued visible units only the hidden layer is enumerated; each visible unit's
+//! integral given its field fᵢ = (W h)ᵢ is a Gaussian one in closed form (docs/maths.md §1b):
+//!
+//! ```text
+//! log Z = logsumexp_h [ β bᵀh + Σ_i L_i((W h)_i) ],
+//! L_i(f) = β f(2aᵢ + f)/(2σᵢ²) + log(√(2π)·σᵢ/√β)                       (Gaussian)
+//! L_i(f) = β f(2aᵢ + f)/(2σᵢ²) + log ∫_low^high exp(−(v − aᵢ − f)²/(2σᵢ²/β)) dv   (truncated)
+//! ```
+//!
 //! States are enumerated in blocks of 1024: one matrix product per block gives every state's
 //! fields, and the vectorised kernels of `kernels.rs` (`dot`, `softplus_shift_sum`) the rest,
 //! in `f64`, blocks in parallel, each with a running log-sum-exp, merged in a fixed order.
@@ -19,7 +28,8 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use rayon::prelude::*;
 
 use crate::kernels::{dot, softplus_shift_sum, LogSumExp};
-use crate::{check, linalg, Error, Float, Progress, Rbm, Result};
+use crate::units::{gaussian, truncated_gaussian};
+use crate::{linalg, Error, Float, Progress, Rbm, Result, Visible};
 
 /// The largest layer size enumerated (2^30 states).
 pub const MAX_UNITS: usize = 30;
@@ -63,24 +73,21 @@ pub fn cost(n_visible: usize, n_hidden: usize, layer: Layer) -> Option<f64> {
     (n <= MAX_UNITS).then(|| (n as f64).exp2() * other as f64 * (n as f64 + 20.0))
 }
 
-/// log Σ_s exp(β·bias·s + Σ_i softplus(β(other_bias_i + (W s)_i))) over s ∈ {0,1}^n, where
-/// `w` is (other × n).
+/// log Σ_s exp(β·bias·s + other(β·W s)) over s ∈ {0,1}^n, where `w` is (other × n) and
+/// `other` sums the other layer out given its field row (the softplus terms of binary units,
+/// the Gaussian integrals of real-valued ones).
 fn enumerate(
     w: ArrayView2<'_, f64>,
     bias: ArrayView1<'_, f64>,
-    other_bias: ArrayView1<'_, f64>,
     beta: f64,
+    other: &(dyn Fn(&[f64]) -> f64 + Sync),
     progress: &mut dyn Progress,
 ) -> Result<f64> {
     let n = bias.len();
     let states: u64 = 1 << n;
     let blocks = states.div_ceil(BLOCK as u64);
     let bias = bias.mapv(|b| beta * b);
-    let (bias, other_bias) = (
-        bias.as_slice().expect("owned"),
-        other_bias.as_standard_layout().into_owned(),
-    );
-    let other_bias = other_bias.as_slice().expect("standard layout");
+    let bias = bias.as_slice().expect("owned");
     let block = |blk: u64| {
         let first = blk * BLOCK as u64;
         let rows = (states - first).min(BLOCK as u64) as usize;
@@ -90,8 +97,7 @@ fn enumerate(
         let mut acc = LogSumExp::default();
         for (srow, frow) in s.rows().into_iter().zip(field.rows()) {
             let lin = dot(srow.as_slice().expect("row-major"), bias);
-            let sp = softplus_shift_sum(frow.as_slice().expect("row-major"), other_bias, beta);
-            acc.push(lin + sp);
+            acc.push(lin + other(frow.as_slice().expect("row-major")));
         }
         acc
     };
@@ -136,7 +142,15 @@ pub fn log_partition_with<T: Float>(
     progress: &mut dyn Progress,
 ) -> Result<f64> {
     let m = rbm.cast::<f64>();
-    let hidden = layer.is_hidden(m.n_visible(), m.n_hidden());
+    let real = m.visible.is_real();
+    if real && layer == Layer::Visible {
+        return Err(Error::Unsupported {
+            what: "enumerating the visible layer",
+            model: format!("{} visible units", m.visible),
+            reason: "real-valued states cannot be enumerated; enumerate the hidden layer",
+        });
+    }
+    let hidden = real || layer.is_hidden(m.n_visible(), m.n_hidden());
     let n = if hidden { m.n_hidden() } else { m.n_visible() };
     if n > MAX_UNITS {
         return Err(Error::TooLarge {
@@ -147,10 +161,45 @@ pub fn log_partition_with<T: Float>(
             ),
         });
     }
-    if hidden {
-        enumerate(m.w.view(), m.b.view(), m.a.view(), m.beta, progress)
-    } else {
-        enumerate(m.w.t(), m.a.view(), m.b.view(), m.beta, progress)
+    let beta = m.beta;
+    let softplus = |bias: ArrayView1<'_, f64>| {
+        let bias = bias.as_standard_layout().into_owned();
+        move |f: &[f64]| softplus_shift_sum(f, bias.as_slice().expect("owned"), beta)
+    };
+    let (a, sigma) = (
+        m.a.as_slice().expect("owned"),
+        m.sigma.as_slice().expect("owned"),
+    );
+    let units = || a.iter().zip(sigma);
+    match m.visible {
+        Visible::Bernoulli if hidden => enumerate(
+            m.w.view(),
+            m.b.view(),
+            beta,
+            &softplus(m.a.view()),
+            progress,
+        ),
+        Visible::Bernoulli => enumerate(m.w.t(), m.a.view(), beta, &softplus(m.b.view()), progress),
+        Visible::Gaussian => {
+            let other = |f: &[f64]| {
+                units()
+                    .zip(f)
+                    .map(|((&a, &s), &f)| gaussian::log_integral(f / beta, a, s, beta))
+                    .sum()
+            };
+            enumerate(m.w.view(), m.b.view(), beta, &other, progress)
+        }
+        Visible::TruncatedGaussian { low, high } => {
+            let other = |f: &[f64]| {
+                units()
+                    .zip(f)
+                    .map(|((&a, &s), &f)| {
+                        truncated_gaussian::log_integral(f / beta, a, s, beta, (low, high))
+                    })
+                    .sum()
+            };
+            enumerate(m.w.view(), m.b.view(), beta, &other, progress)
+        }
     }
 }
 
@@ -166,17 +215,19 @@ pub(crate) fn log_likelihood_given<T: Float>(
     Ok(f.mapv(|f| -f - log_z))
 }
 
-/// Exact log p(v) = −F_c(v) − log Z for each row of `data`.
+/// Exact log p(v) = −F_c(v) − log Z for each row of `data` (a log-density for real-valued
+/// visible units).
 ///
 /// # Errors
-/// As [`log_partition`], and bad data (shape, non-finite, outside \[0, 1\]).
+/// As [`log_partition`], and bad data (shape, non-finite, outside the units' range).
 pub fn log_likelihood<T: Float>(rbm: &Rbm<T>, data: ArrayView2<'_, T>) -> Result<Array1<f64>> {
-    check::unit_data("data", &data, rbm.n_visible())?;
+    rbm.visible_units()
+        .check_data("data", &data, rbm.n_visible())?;
     let log_z = log_partition(rbm, Layer::Smaller)?;
     log_likelihood_given(rbm, data, log_z)
 }
 
-/// Mean exact log-likelihood of the rows of `data`, in nats.
+/// Mean exact log-likelihood (log-density for real-valued units) of the rows of `data`, in nats.
 ///
 /// # Errors
 /// As [`log_likelihood`].

@@ -18,6 +18,10 @@ pub fn pseudo_log_likelihood_with<T: Float>(
     data: ArrayView2<'_, T>,
     flips: &[usize],
 ) -> Result<Array1<f64>> {
+    rbm.require_bernoulli(
+        "pseudo-likelihood",
+        "it flips binary units; use the exact log-density or the reconstruction error",
+    )?;
     check::unit_data("data", &data, rbm.n_visible())?;
     if flips.len() != data.nrows() {
         return Err(Error::Shape {

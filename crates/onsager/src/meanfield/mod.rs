@@ -134,6 +134,10 @@ pub(crate) fn check_magnetisations<T: Float>(
     m_v: &ArrayView2<'_, T>,
     m_h: &ArrayView2<'_, T>,
 ) -> Result<()> {
+    rbm.require_bernoulli(
+        "the binary EMF free energy",
+        "the TAP free energy of real-valued units is not written yet",
+    )?;
     check::unit_data("visible magnetisations", m_v, rbm.n_visible())?;
     check::unit_data("hidden magnetisations", m_h, rbm.n_hidden())?;
     if m_v.nrows() != m_h.nrows() {

@@ -6,7 +6,7 @@ use ndarray::{Array2, ArrayView2, ArrayViewMut2};
 
 use super::Rbm;
 use crate::rng::{self, Domain, StreamRng};
-use crate::units::{bernoulli, Visible};
+use crate::units::{bernoulli, gaussian, truncated_gaussian, Visible};
 use crate::{check, linalg, par, Float, Result};
 
 /// Which layer a conditional is computed for.
@@ -17,14 +17,16 @@ enum Side {
 }
 
 impl<T: Float> Rbm<T> {
-    /// P(h = 1 | v) = σ(β(b + vW)) for each row of `v`.
+    /// P(h = 1 | v) = σ(β(b + vW)) for each row of `v` (σ(β(b + Σᵢ vᵢWᵢⱼ/σᵢ²)) for real-valued
+    /// visible units).
     ///
     /// # Shapes
     /// `v` is (n × nv); the result (n × nh).
     ///
     /// # Errors
     /// [`Error::Shape`](crate::Error::Shape), [`Error::Empty`](crate::Error::Empty), [`Error::NonFinite`](crate::Error::NonFinite) or [`Error::OutOfRange`](crate::Error::OutOfRange) for
-    /// bad input: values must be finite and lie in \[0, 1\].
+    /// bad input: values must be finite and lie in the units' range (\[0, 1\] for Bernoulli
+    /// units, [`Visible::range`]).
     ///
     /// ```
     /// use ndarray::array;
@@ -33,13 +35,16 @@ impl<T: Float> Rbm<T> {
     /// assert_eq!(p, array![[0.5, 0.5, 0.5]]);
     /// ```
     pub fn hidden_probs(&self, v: ArrayView2<'_, T>) -> Result<Array2<T>> {
-        check::unit_data("visible data", &v, self.n_visible())?;
+        self.visible
+            .check_data("visible data", &v, self.n_visible())?;
         let mut out = Array2::zeros((v.nrows(), self.n_hidden()));
         self.hidden_probs_into(v, out.view_mut());
         Ok(out)
     }
 
-    /// P(v = 1 | h) = σ(β(a + W h)) for each row of `h`.
+    /// The conditional mean E\[v | h\] for each row of `h`: P(v = 1 | h) = σ(β(a + W h)) for
+    /// Bernoulli units, a + W h for Gaussian ones, the mean of N(a + W h, σ²/β) on the interval
+    /// for truncated ones.
     ///
     /// # Shapes
     /// `h` is (n × nh); the result (n × nv).
@@ -64,24 +69,27 @@ impl<T: Float> Rbm<T> {
         Ok(p)
     }
 
-    /// A binary sample of v ~ P(v | h) per row; row i uses random stream i of `seed`.
+    /// A sample of v ~ P(v | h) per row (binary for Bernoulli units, real for the others);
+    /// row i uses random stream i of `seed`.
     ///
     /// # Errors
     /// As [`Rbm::visible_probs`].
     pub fn sample_visible(&self, h: ArrayView2<'_, T>, seed: u64) -> Result<Array2<T>> {
-        let mut p = self.visible_probs(h)?;
-        let mut rngs = rng::streams(seed, Domain::Sample, p.nrows());
-        sample_in_place(p.view_mut(), &mut rngs);
-        Ok(p)
+        check::unit_data("hidden data", &h, self.n_hidden())?;
+        let mut out = Array2::zeros((h.nrows(), self.n_visible()));
+        let mut rngs = rng::streams(seed, Domain::Sample, h.nrows());
+        self.sample_visible_into(h, out.view_mut(), &mut rngs);
+        Ok(out)
     }
 
     /// `steps` steps of block Gibbs sampling from each row of `v` (h ~ P(h|v), then
-    /// v ~ P(v|h)); returns the binary visible states. Row i uses random stream i of `seed`.
+    /// v ~ P(v|h)); returns the sampled visible states. Row i uses random stream i of `seed`.
     ///
     /// # Errors
     /// As [`Rbm::hidden_probs`].
     pub fn gibbs(&self, v: ArrayView2<'_, T>, steps: usize, seed: u64) -> Result<Array2<T>> {
-        check::unit_data("visible data", &v, self.n_visible())?;
+        self.visible
+            .check_data("visible data", &v, self.n_visible())?;
         let n = v.nrows();
         let mut rngs = rng::streams(seed, Domain::Sample, n);
         let mut vis = v.to_owned();
@@ -94,9 +102,10 @@ impl<T: Float> Rbm<T> {
 
     // ----- buffer-writing kernels used by the trainers and estimators (no allocation) -----
 
-    /// `out ← σ(β(bias + x·W))` for the hidden layer (`x` visible) or σ(β(bias + x·Wᵀ)) for the
-    /// visible layer (`x` hidden), then, with `rngs`, a Bernoulli draw of each value in the same
-    /// pass (row i draws from `rngs[i]`).
+    /// The hidden layer: `out ← σ(β(b + x·W))` (W/σ² for real-valued visibles, `x` visible);
+    /// the visible layer: `out ← E[v | h]` from the field β(x·Wᵀ) by the unit type's kernel
+    /// (`x` hidden). With `rngs`, a draw of each value in the same pass (row i draws from
+    /// `rngs[i]`).
     fn conditional_into(
         &self,
         side: Side,
@@ -105,18 +114,27 @@ impl<T: Float> Rbm<T> {
         rngs: Option<&mut [StreamRng]>,
     ) {
         let (w, bias) = match side {
-            Side::Hidden => (self.w.view(), &self.b),
+            Side::Hidden => (self.hidden_weights(), &self.b),
             Side::Visible => (self.w.t(), &self.a),
         };
         linalg::gemm(out.view_mut(), false, x, w, self.beta);
         let (bias, beta) = (bias.as_slice().expect("contiguous"), self.beta);
+        let sigma = self.sigma.as_slice().expect("contiguous");
         // Hidden units are Bernoulli; the visible layer's kernel is its unit type's.
-        let kernel = match (side, self.visible) {
-            (Side::Hidden, _) | (Side::Visible, Visible::Bernoulli) => bernoulli::conditional_row,
+        let kernel = |row: &mut [T], r: Option<&mut StreamRng>| match (side, self.visible) {
+            (Side::Hidden, _) | (Side::Visible, Visible::Bernoulli) => {
+                bernoulli::conditional_row(row, bias, beta, r)
+            }
+            (Side::Visible, Visible::Gaussian) => {
+                gaussian::conditional_row(row, bias, sigma, beta, r)
+            }
+            (Side::Visible, Visible::TruncatedGaussian { low, high }) => {
+                truncated_gaussian::conditional_row(row, bias, sigma, beta, (low, high), r)
+            }
         };
         match rngs {
-            None => par::rows(out, |_, row| kernel(row, bias, beta, None)),
-            Some(rngs) => par::rows_with(out, rngs, |_, row, r| kernel(row, bias, beta, Some(r))),
+            None => par::rows(out, |_, row| kernel(row, None)),
+            Some(rngs) => par::rows_with(out, rngs, |_, row, r| kernel(row, Some(r))),
         }
     }
 
@@ -125,7 +143,7 @@ impl<T: Float> Rbm<T> {
         self.conditional_into(Side::Hidden, v, out, None);
     }
 
-    /// `out ← σ(β(a + hWᵀ))`.
+    /// `out ← E[v | h]` (σ(β(a + hWᵀ)) for Bernoulli units).
     pub(crate) fn visible_probs_into(&self, h: ArrayView2<'_, T>, out: ArrayViewMut2<'_, T>) {
         self.conditional_into(Side::Visible, h, out, None);
     }
@@ -140,7 +158,7 @@ impl<T: Float> Rbm<T> {
         self.conditional_into(Side::Hidden, v, out, Some(rngs));
     }
 
-    /// `out ← a sample of P(v|h)`, the logistic and the draw in one pass per row.
+    /// `out ← a sample of P(v|h)`, the conditional and the draw in one pass per row.
     pub(crate) fn sample_visible_into(
         &self,
         h: ArrayView2<'_, T>,

@@ -1,4 +1,5 @@
-//! The Bernoulli–Bernoulli RBM: energies, conditionals, free energy, sampling (docs/maths.md §1).
+//! The RBM: energies, conditionals, free energy, sampling (docs/maths.md §1), for every visible
+//! unit type (`units/`, docs/maths.md §1b).
 
 mod conditionals;
 mod energy;
@@ -12,15 +13,18 @@ use crate::rng::{self, Domain};
 use crate::units::Visible;
 use crate::{check, Error, Float, Result};
 
-/// A binary restricted Boltzmann machine with visible units v ∈ {0,1}^nv and hidden units
-/// h ∈ {0,1}^nh:
+/// A restricted Boltzmann machine with binary hidden units h ∈ {0,1}^nh and visible units of
+/// the type [`Rbm::visible_units`] (binary unless set by [`Rbm::with_visible`]):
 ///
 /// ```text
-/// E(v, h) = −aᵀv − bᵀh − vᵀWh,      p(v, h) = exp(−β·E(v, h)) / Z          (docs/maths.md §1)
+/// Bernoulli:      E(v, h) = −aᵀv − bᵀh − vᵀWh                                (docs/maths.md §1)
+/// (truncated) Gaussian: E(v, h) = Σᵢ (vᵢ − aᵢ)²/(2σᵢ²) − Σᵢⱼ vᵢWᵢⱼhⱼ/σᵢ² − bᵀh   (§1b)
+/// p(v, h) = exp(−β·E(v, h)) / Z
 /// ```
 ///
-/// with weights `W` (nv × nh), visible bias `a`, hidden bias `b` and inverse temperature β
-/// (1 unless set). Every batched method takes samples as rows.
+/// with weights `W` (nv × nh), visible bias `a`, hidden bias `b`, the visible units' standard
+/// deviations σ (real-valued types) and inverse temperature β (1 unless set). Every batched
+/// method takes samples as rows.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Rbm<T: Float = f32> {
     pub(crate) w: Array2<T>,
@@ -29,6 +33,12 @@ pub struct Rbm<T: Float = f32> {
     pub(crate) beta: T,
     /// The visible units' type.
     pub(crate) visible: Visible,
+    /// σ per visible unit (real-valued types; ones for Bernoulli units, where it means nothing).
+    pub(crate) sigma: Array1<T>,
+    /// The weights as the hidden layer reads them from real-valued visibles, diag(1/σ²)·W, so
+    /// that P(h | v) is one product v·(W/σ²); 0 × 0 for Bernoulli units (which read W).
+    /// Kept in step with `w` and `sigma` by [`Rbm::refresh_hidden_weights`].
+    pub(crate) w_hidden: Array2<T>,
 }
 
 impl<T: Float> Rbm<T> {
@@ -59,6 +69,8 @@ impl<T: Float> Rbm<T> {
             b: Array1::zeros(n_hidden),
             beta: T::one(),
             visible: Visible::Bernoulli,
+            sigma: Array1::ones(n_visible),
+            w_hidden: Array2::zeros((0, 0)),
         })
     }
 
@@ -121,7 +133,97 @@ impl<T: Float> Rbm<T> {
             b: hidden_bias,
             beta: T::one(),
             visible: Visible::Bernoulli,
+            sigma: Array1::ones(nv),
+            w_hidden: Array2::zeros((0, 0)),
         })
+    }
+
+    /// The same model with visible units of type `visible` and, for the real-valued types,
+    /// standard deviations `sigma` (one per visible unit; ignored for Bernoulli units).
+    ///
+    /// ```
+    /// use ndarray::Array1;
+    /// use onsager::{Rbm, Visible};
+    /// let rbm = Rbm::<f64>::zeros(3, 2).unwrap()
+    ///     .with_visible(Visible::Gaussian, Array1::from_elem(3, 0.5)).unwrap();
+    /// assert_eq!(rbm.sigma().unwrap()[0], 0.5);
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidParam`] for a truncated type whose interval is not low < high, or a σ
+    /// that is not finite and positive; [`Error::Shape`] if `sigma` has the wrong length.
+    pub fn with_visible(mut self, visible: Visible, sigma: Array1<T>) -> Result<Self> {
+        visible.check()?;
+        let nv = self.n_visible();
+        if visible.is_real() {
+            if sigma.len() != nv {
+                return Err(Error::Shape {
+                    what: "visible sigma",
+                    expected: format!("({nv},)"),
+                    got: format!("({},)", sigma.len()),
+                });
+            }
+            if let Some(s) = sigma.iter().find(|s| !(s.is_finite() && **s > T::zero())) {
+                return Err(Error::InvalidParam {
+                    name: "sigma",
+                    value: s.to_string(),
+                    reason: "every visible unit's σ must be finite and positive",
+                });
+            }
+            self.sigma = sigma;
+        } else {
+            self.sigma = Array1::ones(nv);
+        }
+        self.visible = visible;
+        self.refresh_hidden_weights();
+        Ok(self)
+    }
+
+    /// Refuses an operation written for Bernoulli visible units only, naming `what` and what to
+    /// use `instead`.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] for real-valued visible units.
+    pub(crate) fn require_bernoulli(
+        &self,
+        what: &'static str,
+        instead: &'static str,
+    ) -> Result<()> {
+        if self.visible.is_real() {
+            return Err(Error::Unsupported {
+                what,
+                model: format!("a model with {} visible units", self.visible),
+                reason: instead,
+            });
+        }
+        Ok(())
+    }
+
+    /// Recomputes [`Rbm::w_hidden`] = diag(1/σ²)·W after W or σ changed (real-valued units;
+    /// a no-op for Bernoulli ones).
+    pub(crate) fn refresh_hidden_weights(&mut self) {
+        if !self.visible.is_real() {
+            self.w_hidden = Array2::zeros((0, 0));
+            return;
+        }
+        if self.w_hidden.dim() != self.w.dim() {
+            self.w_hidden = Array2::zeros(self.w.dim());
+        }
+        let (w, sigma) = (self.w.view(), &self.sigma);
+        crate::par::rows(self.w_hidden.view_mut(), |i, row| {
+            let p = T::one() / (sigma[i] * sigma[i]);
+            row.iter_mut().zip(w.row(i)).for_each(|(x, &w)| *x = w * p);
+        });
+    }
+
+    /// The weights the hidden layer's field reads: W for Bernoulli visibles, diag(1/σ²)·W for
+    /// real-valued ones (so the field is β(b + v·this)).
+    pub(crate) fn hidden_weights(&self) -> ArrayView2<'_, T> {
+        if self.visible.is_real() {
+            self.w_hidden.view()
+        } else {
+            self.w.view()
+        }
     }
 
     /// The same model at inverse temperature β (every energy multiplied by β).
@@ -195,15 +297,36 @@ impl<T: Float> Rbm<T> {
         self.visible
     }
 
+    /// The visible units' standard deviations σ (real-valued types; `None` for Bernoulli).
+    pub fn sigma(&self) -> Option<ArrayView1<'_, T>> {
+        self.visible.is_real().then(|| self.sigma.view())
+    }
+
     /// Converts the parameters to another precision.
     pub fn cast<U: Float>(&self) -> Rbm<U> {
         let c = |x: &T| U::of(x.f64());
-        Rbm {
+        let mut m = Rbm {
             w: self.w.map(c),
             a: self.a.map(c),
             b: self.b.map(c),
             beta: U::of(self.beta.f64()),
             visible: self.visible,
+            sigma: self.sigma.map(c),
+            w_hidden: Array2::zeros((0, 0)),
+        };
+        m.refresh_hidden_weights();
+        m
+    }
+
+    /// The visible bias a model starts from, for data `data`: the clipped log-odds of the column
+    /// means for Bernoulli units ([`Rbm::log_odds_bias`]), the column means themselves for
+    /// real-valued ones (so that v | h = 0 is centred on the data).
+    pub(crate) fn initial_visible_bias(&self, data: ArrayView2<'_, T>) -> Array1<T> {
+        if self.visible.is_real() {
+            let n = data.nrows().max(1) as f64;
+            column_sums(data).mapv(|s| T::of(s / n))
+        } else {
+            Self::log_odds_bias(data, 1e-3, self.beta)
         }
     }
 

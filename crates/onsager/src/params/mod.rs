@@ -14,6 +14,7 @@ mod emf;
 mod method;
 mod options;
 mod schedule;
+mod sigma;
 
 use std::ops::Deref;
 
@@ -26,8 +27,9 @@ pub use method::{
 };
 pub use options::OPTION_KEYS;
 pub use schedule::{Decay, Schedule};
+pub use sigma::{Sigma, SIGMA_FLOOR};
 
-use crate::{Error, Result};
+use crate::{Error, Result, Visible};
 
 /// Unchecked training hyperparameters, with consuming setters; [`TrainConfig::build`] checks
 /// them. Defaults (see [`TrainConfig::default`]) are a sound starting point for MNIST-sized data.
@@ -61,6 +63,11 @@ pub struct TrainConfig {
     pub beta: f64,
     /// Worker threads; 0 uses rayon's global pool (all cores). Results do not depend on it.
     pub threads: usize,
+    /// The visible units' type of a fresh model (default Bernoulli; a model given to
+    /// [`crate::Trainer::with_model`] keeps its own, which must agree).
+    pub visible: Visible,
+    /// σ of real-valued visible units: fixed or learned (default fixed at 1).
+    pub sigma: Sigma,
 }
 
 impl Default for TrainConfig {
@@ -79,6 +86,8 @@ impl Default for TrainConfig {
             seed: 0,
             beta: 1.0,
             threads: 0,
+            visible: Visible::Bernoulli,
+            sigma: Sigma::default(),
         }
     }
 }
@@ -117,6 +126,10 @@ impl TrainConfig {
         beta: f64,
         /// Sets the number of worker threads (0 = all).
         threads: usize,
+        /// Sets the visible units' type.
+        visible: Visible,
+        /// Sets how σ of real-valued visible units is set.
+        sigma: Sigma,
     }
 
     /// Checks every rule and returns the checked parameters.
@@ -161,6 +174,15 @@ impl TrainConfig {
         }
         if !(self.beta.is_finite() && self.beta > 0.0) {
             return bad("beta", self.beta, "must be finite and positive");
+        }
+        self.visible.check()?;
+        self.sigma.check()?;
+        if self.visible.is_real() && matches!(self.method, Method::Emf { .. }) {
+            return bad(
+                "method",
+                self.method.name(),
+                "EMF training is written for Bernoulli visible units so far; train real-valued units with cd or pcd",
+            );
         }
         match self.decay {
             Decay::L1 { lambda } | Decay::L2 { lambda }

@@ -8,7 +8,7 @@ use crate::{Error, Method, Result};
 
 /// Every option key, in the order they are applied: the method first, then the general
 /// options, then the method's own settings (so `chains` defaults to the final `batch_size`).
-pub const OPTION_KEYS: [&str; 23] = [
+pub const OPTION_KEYS: [&str; 25] = [
     "method",
     "n_hidden",
     "learning_rate",
@@ -22,6 +22,8 @@ pub const OPTION_KEYS: [&str; 23] = [
     "seed",
     "beta",
     "threads",
+    "visible",
+    "sigma",
     "k",
     "chains",
     "order",
@@ -137,6 +139,8 @@ impl TrainConfig {
             ("seed", self.seed.to_string()),
             ("beta", self.beta.to_string()),
             ("threads", self.threads.to_string()),
+            ("visible", self.visible.to_string()),
+            ("sigma", self.sigma.to_string()),
         ];
         match self.method {
             Method::Cd { k } => v.push(("k", k.to_string())),
@@ -188,6 +192,8 @@ impl TrainConfig {
             "seed" => self.seed = parse(key, v, "expected a whole number")?,
             "beta" => self.beta = number(key, v)?,
             "threads" => self.threads = whole(key, v)?,
+            "visible" => self.visible = v.parse()?,
+            "sigma" => self.sigma = v.parse()?,
             _ => match (&mut self.method, key) {
                 (Method::Cd { k } | Method::Pcd { k, .. }, "k") => *k = whole(key, v)?,
                 (Method::Pcd { chains, .. }, "chains") => *chains = whole(key, v)?,

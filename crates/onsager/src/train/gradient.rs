@@ -10,6 +10,7 @@ use ndarray::{Array2, ArrayViewMut2};
 
 use super::phase::{Negative, Positive};
 use super::sgd::Step;
+use super::sigma::RealUnits;
 use super::update::{self, Gradient, Targets};
 use crate::linalg::Outer;
 use crate::{Float, Rbm, TrainParams};
@@ -21,16 +22,26 @@ fn unused<'a, T>() -> ArrayViewMut2<'a, T> {
 
 /// One step of every parameter at learning rate `lr`: the data term of the `b` positive rows,
 /// the negative part, decay and momentum, written into `rbm` and `velocity`; `sums` holds the
-/// W-gradient sums g₀, g₁, g₂ (the unused ones 0 × 0).
+/// W-gradient sums g₀, g₁, g₂ (the unused ones 0 × 0). Real-valued visible units scale W's
+/// and a's gradients by 1/σ² and, when σ is learned, step σ too (`sigma.rs`).
+#[allow(clippy::too_many_arguments)]
 pub(super) fn step<'a, T: Float>(
     params: &TrainParams,
     rbm: &mut Rbm<T>,
     velocity: &mut Array2<T>,
     sums: &mut [Array2<T>; 3],
+    real: &'a mut RealUnits<T>,
     pos: Positive<'a, T>,
     neg: Negative<'a, T>,
     lr: T,
 ) {
+    real.refresh_precision(rbm);
+    if real.learns_sigma() {
+        // The σ gradient under the weights the statistics were gathered with.
+        real.clear();
+        real.accumulate(rbm, pos.v, pos.h, 1.0);
+        real.accumulate(rbm, neg.v, neg.h, -1.0);
+    }
     let pos_scale = rbm.beta / T::of(pos.v.nrows() as f64);
     let (l1, l2) = params.decay.coefficients();
     let step = Step {
@@ -51,6 +62,7 @@ pub(super) fn step<'a, T: Float>(
         velocity: velocity.view_mut(),
         g: [g0.view_mut(), g1.view_mut(), g2.view_mut()],
         powers,
+        w_hidden: rbm.w_hidden.view_mut(),
     };
     let positive = Outer {
         left: pos.v,
@@ -63,6 +75,12 @@ pub(super) fn step<'a, T: Float>(
         w: [[Some(positive), f0], [f1, None], [f2, None]],
         visible: [(pos.v, pos_scale), (neg.v, neg.bias_scale)],
         hidden: [(pos.h, pos_scale), (neg.h, neg.bias_scale)],
+        precision: &real.precision,
     };
     update::apply(targets, &gradient, step);
+    if let crate::Sigma::Learned { floor, .. } = params.sigma {
+        if real.learns_sigma() {
+            real.step(rbm, lr.f64(), floor);
+        }
+    }
 }

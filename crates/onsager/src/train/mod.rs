@@ -22,6 +22,7 @@ mod gradient;
 mod pcd;
 mod phase;
 mod sgd;
+mod sigma;
 mod state;
 mod trainer;
 mod update;
@@ -38,7 +39,7 @@ pub use trainer::Trainer;
 
 use crate::monitor::{BatchProgress, EpochReport, Monitor};
 use crate::rng::{self, Domain};
-use crate::{check, par, EmfOrder, Error, Float, Rbm, Result, TrainParams};
+use crate::{par, EmfOrder, Error, Float, Rbm, Result, TrainParams};
 
 /// What a call to [`Trainer::fit`] did.
 #[derive(Clone, Debug, PartialEq)]
@@ -62,18 +63,21 @@ struct Workspace<T: Float> {
     hp: Array2<T>,
     /// The W-gradient sums g₀, g₁, g₂ (g₁, g₂ only for EMF orders 2 and 3; else 0 × 0).
     sums: [Array2<T>; 3],
+    /// Real-valued visible units: precisions and the σ step's buffers (`sigma.rs`).
+    real: sigma::RealUnits<T>,
 }
 
 impl<T: Float> Workspace<T> {
     /// Buffers for batches of `batch` rows and a gradient with the W terms `terms` (the
     /// method's [`NegativePhase::terms`]).
-    fn new(batch: usize, nv: usize, nh: usize, terms: EmfOrder) -> Self {
-        let bs = batch;
+    fn new(params: &TrainParams, rbm: &Rbm<T>, terms: EmfOrder, chain_rows: usize) -> Self {
+        let (bs, (nv, nh)) = (params.batch_size, rbm.w.dim());
         let sum = |used: bool| Array2::zeros(if used { (nv, nh) } else { (0, 0) });
         Self {
             batch: Array2::zeros((bs, nv)),
             hp: Array2::zeros((bs, nh)),
             sums: [sum(true), sum(terms.has_second()), sum(terms.has_third())],
+            real: sigma::RealUnits::new(rbm, bs.max(chain_rows), params.sigma),
         }
     }
 }
@@ -150,7 +154,7 @@ impl<T: Float> Core<T> {
             order_rng: rng::stream(params.seed, Domain::Order, 0),
         };
         Self {
-            ws: Workspace::new(params.batch_size, nv, nh, phase.terms()),
+            ws: Workspace::new(&params, &rbm, phase.terms(), phase.chain_rows()),
             params,
             rbm,
             state,
@@ -161,7 +165,7 @@ impl<T: Float> Core<T> {
     /// Sets the visible bias from the data's log-odds, once.
     fn init_bias(&mut self, data: ArrayView2<'_, T>) {
         if !self.state.bias_initialised {
-            self.rbm.a = Rbm::log_odds_bias(data, 1e-3, self.rbm.beta);
+            self.rbm.a = self.rbm.initial_visible_bias(data);
             self.state.bias_initialised = true;
         }
     }
@@ -223,7 +227,16 @@ impl<T: Float> Core<T> {
         };
         let stats = phase.run(rbm, &pos, state, persistent);
         let neg = phase.negative(rbm, state.chains.as_ref(), b, persistent);
-        gradient::step(params, rbm, &mut state.velocity, &mut ws.sums, pos, neg, lr);
+        gradient::step(
+            params,
+            rbm,
+            &mut state.velocity,
+            &mut ws.sums,
+            &mut ws.real,
+            pos,
+            neg,
+            lr,
+        );
         stats
     }
 
@@ -235,7 +248,7 @@ impl<T: Float> Core<T> {
     ) -> Result<FitReport> {
         let start = Instant::now();
         let nv = self.rbm.n_visible();
-        check::unit_data("training data", &data, nv)?;
+        self.rbm.visible.check_data("training data", &data, nv)?;
         self.init_bias(data);
         let n = data.nrows();
         let bs = self.params.batch_size;
@@ -311,6 +324,9 @@ impl<T: Float> Core<T> {
         }
         if !self.rbm.b.iter().all(|x| x.is_finite()) {
             return bad("hidden bias");
+        }
+        if !self.rbm.sigma.iter().all(|x| x.is_finite()) {
+            return bad("visible sigma");
         }
         Ok(())
     }

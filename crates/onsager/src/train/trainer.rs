@@ -5,7 +5,7 @@ use ndarray::{s, ArrayView2};
 
 use super::{Core, FitReport, Rows, TrainerState};
 use crate::monitor::Monitor;
-use crate::{check, Error, Float, Rbm, Result, TrainParams};
+use crate::{Error, Float, Rbm, Result, TrainParams};
 
 /// Trains an [`Rbm`] with the method and hyperparameters of a [`TrainParams`].
 ///
@@ -40,26 +40,36 @@ impl<T: Float> Trainer<T> {
     /// [`Error::InvalidParam`] for zero inputs; [`Error::TooLarge`] if the model or its
     /// training buffers cannot fit in memory or the thread pool cannot be created.
     pub fn new(params: TrainParams, n_visible: usize) -> Result<Self> {
+        let sigma = ndarray::Array1::from_elem(n_visible, T::of(params.sigma.initial()));
         let rbm = Rbm::random(
             n_visible,
             params.n_hidden,
             T::of(params.init_std),
             params.seed,
         )?
-        .with_beta(T::of(params.beta))?;
+        .with_beta(T::of(params.beta))?
+        .with_visible(params.visible, sigma)?;
         Self::build(params, rbm, false)
     }
 
-    /// A trainer that continues training an existing model (its biases are kept).
+    /// A trainer that continues training an existing model (its biases and σ are kept).
     ///
     /// # Errors
-    /// [`Error::Shape`] if the model's hidden layer differs from `params.n_hidden`.
+    /// [`Error::Shape`] if the model's hidden layer differs from `params.n_hidden`;
+    /// [`Error::InvalidParam`] (`visible`) if its visible units are not `params.visible`.
     pub fn with_model(params: TrainParams, rbm: Rbm<T>) -> Result<Self> {
         if rbm.n_hidden() != params.n_hidden {
             return Err(Error::Shape {
                 what: "model hidden units",
                 expected: params.n_hidden.to_string(),
                 got: rbm.n_hidden().to_string(),
+            });
+        }
+        if rbm.visible_units() != params.visible {
+            return Err(Error::InvalidParam {
+                name: "visible",
+                value: params.visible.to_string(),
+                reason: "the model's visible units are of another type (the model keeps its own)",
             });
         }
         let rbm = rbm.with_beta(T::of(params.beta))?;
@@ -185,7 +195,9 @@ impl<T: Float> Trainer<T> {
     /// As [`Trainer::fit`].
     pub fn partial_fit(&mut self, batch: ArrayView2<'_, T>) -> Result<()> {
         let Self { core, pool } = self;
-        check::unit_data("training batch", &batch, core.rbm.n_visible())?;
+        core.rbm
+            .visible_units()
+            .check_data("training batch", &batch, core.rbm.n_visible())?;
         core.init_bias(batch);
         let lr = T::of(core.params.learning_rate_at(core.state.epoch));
         let bs = core.params.batch_size;

@@ -37,6 +37,10 @@ pub(super) struct Gradient<'a, T> {
     pub visible: [(ArrayView2<'a, T>, T); 2],
     /// Likewise for the hidden bias.
     pub hidden: [(ArrayView2<'a, T>, T); 2],
+    /// Real-valued visible units: 1/σᵢ² per visible unit, which multiplies row i of W's
+    /// gradient and the visible bias's gradient (∂(−E)/∂Wᵢⱼ = vᵢhⱼ/σᵢ², ∂(−E)/∂aᵢ =
+    /// (vᵢ − aᵢ)/σᵢ², docs/maths.md §1b); empty for Bernoulli units.
+    pub precision: &'a [T],
 }
 
 /// What one update writes: the parameters, the momentum buffer, and scratch.
@@ -49,11 +53,21 @@ pub(super) struct Targets<'a, T> {
     pub g: [ArrayViewMut2<'a, T>; 3],
     /// Cached W², W³ (0 × 0 when unused).
     pub powers: [ArrayViewMut2<'a, T>; 2],
+    /// The cached diag(1/σ²)·W the hidden layer reads from real-valued visibles (0 × 0 for
+    /// Bernoulli units), rewritten from the updated rows.
+    pub w_hidden: ArrayViewMut2<'a, T>,
 }
 
 /// Updates `bias` (the units `first..first + bias.len()`) from the column sums of `sums`,
-/// rows in order, 64 columns at a time in a stack buffer.
-fn bias_step<T: Float>(bias: &mut [T], first: usize, sums: &[(ArrayView2<'_, T>, T); 2], lr: T) {
+/// rows in order, 64 columns at a time in a stack buffer, each unit's sum multiplied by
+/// `precision[unit]` where `precision` is not empty.
+fn bias_step<T: Float>(
+    bias: &mut [T],
+    first: usize,
+    sums: &[(ArrayView2<'_, T>, T); 2],
+    precision: &[T],
+    lr: T,
+) {
     const C: usize = 64;
     for (c, bias) in bias.chunks_mut(C).enumerate() {
         let cols = first + c * C..first + c * C + bias.len();
@@ -65,6 +79,11 @@ fn bias_step<T: Float>(bias: &mut [T], first: usize, sums: &[(ArrayView2<'_, T>,
                     *a += *scale * v;
                 }
             }
+        }
+        if !precision.is_empty() {
+            acc.iter_mut()
+                .zip(&precision[cols.clone()])
+                .for_each(|(a, &p)| *a *= p);
         }
         for (b, a) in bias.iter_mut().zip(acc) {
             *b += lr * a;
@@ -102,6 +121,7 @@ impl<'a, T> Targets<'a, T> {
         let ((g01, g02), (g11, g12), (g21, g22)) = (cut(g0, at), cut(g1, at), cut(g2, at));
         let [p2, p3] = self.powers;
         let ((p21, p22), (p31, p32)) = (cut(p2, at), cut(p3, at));
+        let (h1, h2) = cut(self.w_hidden, at);
         (
             Self {
                 w: w1,
@@ -110,6 +130,7 @@ impl<'a, T> Targets<'a, T> {
                 velocity: v1,
                 g: [g01, g11, g21],
                 powers: [p21, p31],
+                w_hidden: h1,
             },
             Self {
                 w: w2,
@@ -118,6 +139,7 @@ impl<'a, T> Targets<'a, T> {
                 velocity: v2,
                 g: [g02, g12, g22],
                 powers: [p22, p32],
+                w_hidden: h2,
             },
         )
     }
@@ -164,9 +186,9 @@ impl<T: Float> Block<'_, T> {
         let (grad, step) = (shape.gradient, shape.step);
         let mut t = self.t;
         let a = t.a.as_slice_mut().expect("contiguous bias");
-        bias_step(a, self.first_row, &grad.visible, step.lr);
+        bias_step(a, self.first_row, &grad.visible, grad.precision, step.lr);
         let b = t.b.as_slice_mut().expect("contiguous bias");
-        bias_step(b, self.first_hidden, &grad.hidden, step.lr);
+        bias_step(b, self.first_hidden, &grad.hidden, &[], step.lr);
         let rows = self.first_row..self.first_row + t.w.nrows();
         for (g, outers) in t.g.iter_mut().zip(&grad.w) {
             for (k, o) in outers.iter().flatten().enumerate() {
@@ -176,6 +198,10 @@ impl<T: Float> Block<'_, T> {
         let [g0, g1, g2] = &mut t.g;
         let [p2, p3] = &mut t.powers;
         for i in 0..t.w.nrows() {
+            let precision = grad.precision.get(self.first_row + i).copied();
+            if let Some(p) = precision {
+                row(g0, i).iter_mut().for_each(|g| *g *= p);
+            }
             let w = row(&mut t.w, i);
             let terms = grad.terms;
             sgd_row(
@@ -186,6 +212,13 @@ impl<T: Float> Block<'_, T> {
                 step,
             );
             powers_row(terms, w, row(p2, i), row(p3, i));
+            if let Some(p) = precision {
+                let w = &*w;
+                row(&mut t.w_hidden, i)
+                    .iter_mut()
+                    .zip(w)
+                    .for_each(|(x, &w)| *x = w * p);
+            }
         }
     }
 }

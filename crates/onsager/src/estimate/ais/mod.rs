@@ -328,6 +328,10 @@ impl Ais {
         progress: &mut dyn crate::Progress,
     ) -> Result<AisEstimate> {
         self.validate()?;
+        rbm.require_bernoulli(
+            "AIS",
+            "AIS is written for Bernoulli visible units so far; use the exact estimator (hidden layers up to 30 units)",
+        )?;
         if base.visible_bias.len() != rbm.n_visible() {
             return Err(Error::Shape {
                 what: "base model visible bias",

@@ -9,12 +9,14 @@
 //! | `weights` | (nv, nh) | W |
 //! | `visible_bias` | (nv,) | a |
 //! | `hidden_bias` | (nh,) | b |
+//! | `visible_sigma` | (nv,) | σ of real-valued visible units (absent for Bernoulli units) |
 //! | `state.velocity` | (nv, nh) | checkpoints: momentum buffer |
 //! | `state.pcd.v` | (chains, nv) | checkpoints, PCD: chain states |
 //! | `state.emf.m_v`, `state.emf.m_h` | (batch, nv), (batch, nh) | checkpoints, persistent EMF |
 //!
 //! Metadata (string → string): `format` = `onsager-rbm`, `format_version` = `1`,
-//! `onsager_version`, `dtype`, `beta`, `visible_units` (`bernoulli`; absent in older files,
+//! `onsager_version`, `dtype`, `beta`, `visible_units` (`bernoulli`, `gaussian`, `truncated_gaussian`
+//! or `truncated_gaussian:LOW:HIGH`, as [`crate::Visible`] writes it; absent in older files,
 //! which hold Bernoulli models), `epochs_completed`, and as JSON `params` (the
 //! hyperparameters), `history` (a list of [`EpochMetrics`]), `image_shape` (`[rows, cols]`) and,
 //! in checkpoints, `state` (epochs, random-stream states).

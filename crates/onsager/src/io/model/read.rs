@@ -208,10 +208,16 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
             .map_err(|_| bad(path, format!("unknown visible unit type `{v}`")))?,
         None => Visible::Bernoulli,
     };
-    let mut rbm = Rbm::from_parts(w, a, b)
+    // Real-valued units carry their σ; Bernoulli files have none.
+    let sigma = if visible.is_real() {
+        Array1::from(tensor(path, &st, "visible_sigma", &[nv])?)
+    } else {
+        Array1::ones(nv)
+    };
+    let rbm = Rbm::from_parts(w, a, b)
         .and_then(|r| r.with_beta(T::of(beta)))
+        .and_then(|r| r.with_visible(visible, sigma))
         .map_err(|e| bad(path, e.to_string()))?;
-    rbm.visible = visible;
     let json_err = |what: &str, e: serde_json::Error| {
         bad(path, format!("metadata `{what}` is not valid: {e}"))
     };
@@ -272,7 +278,10 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
             let chains = if let Some(rngs) = sm.pcd_rngs {
                 let c = rngs.len();
                 let v = matrix(path, &st, "state.pcd.v", c, nv)?;
-                unit("state.pcd.v", &v)?;
+                // Gibbs chains hold visible states of the model's own type.
+                visible
+                    .check_data("state.pcd.v", &v.view(), nv)
+                    .map_err(|e| bad(path, format!("tensor `state.pcd.v`: {e}")))?;
                 Some(Chains::Gibbs { v, rngs })
             } else if let Ok(t) = st.tensor("state.emf.m_v") {
                 let rows = t.shape().first().copied().unwrap_or(0);

@@ -44,6 +44,13 @@ pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
             to_bytes(m.rbm.b.iter().copied()),
         ),
     ];
+    if let Some(sigma) = m.rbm.sigma() {
+        tensors.push((
+            "visible_sigma".into(),
+            vec![sigma.len()],
+            to_bytes(sigma.iter().copied()),
+        ));
+    }
     let mut meta = HashMap::from([
         ("format".to_string(), "onsager-rbm".to_string()),
         ("format_version".into(), FORMAT_VERSION.to_string()),

@@ -1,0 +1,45 @@
+//! Truncated-Gaussian visible units (docs/maths.md §1b): v | h ~ N(a + W h, σ²/β) truncated to
+//! \[low, high\] per unit; the conditional mean (from [`super::truncated_normal::moments`]) or
+//! a draw (from [`super::truncated_normal::sample`]) in one pass over a row, and the unit's
+//! integral over the interval given its field (for exact log Z).
+
+use super::truncated_normal::{moments, sample};
+use crate::rng::StreamRng;
+use crate::Float;
+
+/// `row ← E[v | h]` from the pre-activations `row` = β·(W h)ᵢ: the mean of N(a + W h, σ²/β)
+/// on \[`low`, `high`\]; with `rng`, a draw from it instead.
+#[inline]
+pub(crate) fn conditional_row<T: Float>(
+    row: &mut [T],
+    bias: &[T],
+    sigma: &[T],
+    beta: T,
+    (low, high): (f64, f64),
+    rng: Option<&mut StreamRng>,
+) {
+    let (beta, root) = (beta.f64(), beta.f64().sqrt());
+    let units = row.iter_mut().zip(bias).zip(sigma);
+    match rng {
+        Some(rng) => units.for_each(|((x, &a), &s)| {
+            let mu = a.f64() + x.f64() / beta;
+            *x = T::of(sample(mu, s.f64() / root, low, high, rng));
+        }),
+        None => units.for_each(|((x, &a), &s)| {
+            let mu = a.f64() + x.f64() / beta;
+            // σ > 0 and low < high are the model's invariants; a non-finite field (diverged
+            // weights) gives the nearest end.
+            let m = moments(mu, s.f64() / root, low, high).map_or(mu.clamp(low, high), |m| m.mean);
+            *x = T::of(m);
+        }),
+    }
+}
+
+/// log ∫ exp(−β(v − a)²/(2σ²) + β v f/σ²) dv over \[`low`, `high`\]: the Gaussian's completed
+/// square β f(2a + f)/(2σ²) plus log ∫ exp(−(v − a − f)²/(2σ²/β)) dv on the interval.
+#[inline]
+pub(crate) fn log_integral(f: f64, a: f64, sigma: f64, beta: f64, (low, high): (f64, f64)) -> f64 {
+    let s = sigma / beta.sqrt();
+    let log_z = moments(a + f, s, low, high).map_or(f64::NAN, |m| m.log_z);
+    beta * f * (2.0 * a + f) / (2.0 * sigma * sigma) + log_z
+}

@@ -135,22 +135,22 @@ fn curves(log: &Path, out: &Path) -> Result<()> {
     let series: Vec<Series> = quantities
         .iter()
         .map(|(name, get)| {
-            let pts: Vec<(f64, f64)> = records
+            let pts = records
                 .iter()
-                .filter_map(|m| get(m).map(|v| (m.epoch as f64, v)))
-                .collect();
-            (name.to_string(), pts)
+                .filter_map(|m| get(m).map(|v| (m.epoch as f64, v)));
+            Series::plain(*name, pts)
         })
-        .filter(|(_, pts)| !pts.is_empty())
+        .filter(|s| !s.points.is_empty())
         .collect();
-    for (name, pts) in &series {
-        let (lo, hi) = pts
+    for s in &series {
+        let (lo, hi) = s
+            .points
             .iter()
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), p| {
-                (l.min(p.1), h.max(p.1))
+                (l.min(p.y), h.max(p.y))
             });
-        let (x0, x1) = (pts[0].0, pts[pts.len() - 1].0);
-        println!("{name:28} epochs {x0}..{x1}  range [{lo:.5}, {hi:.5}]");
+        let (x0, x1) = (s.points[0].x, s.points[s.points.len() - 1].x);
+        println!("{:28} epochs {x0}..{x1}  range [{lo:.5}, {hi:.5}]", s.name);
     }
     panels(out, "epoch", &series)?;
     eprintln!("wrote {}", out.display());

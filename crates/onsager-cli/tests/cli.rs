@@ -864,3 +864,50 @@ fn a_silent_server_times_out() {
         "{err}"
     );
 }
+
+/// `train --dtype f32` and `--dtype f64` with one seed give one model at two precisions
+/// (docs/maths.md §7): the weights agree to rounding, for a sampled and a mean-field method.
+#[test]
+fn dtype_f32_and_f64_train_one_model_per_seed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // Small enough (100 rows, 8 hidden units, one epoch: about 10⁵ draws) that no draw falls
+    // between the two precisions' probabilities (about one chance in 10⁷ each).
+    let tiny = [
+        "--hidden",
+        "8",
+        "--limit",
+        "120",
+        "--validation-size",
+        "20",
+        "--batch-size",
+        "20",
+        "--epochs",
+        "1",
+        "--quiet",
+    ];
+    for method in [&["--method", "pcd"][..], &["--method", "emf"]] {
+        for dtype in ["f32", "f64"] {
+            let out = format!("{dtype}.safetensors");
+            run(
+                d,
+                &with(
+                    &with(&["train"], &tiny),
+                    &with(method, &["--dtype", dtype, "-o", &out]),
+                ),
+            );
+        }
+        let m32 = onsager::io::model::load::<f64>(d.join("f32.safetensors")).unwrap();
+        let m64 = onsager::io::model::load::<f64>(d.join("f64.safetensors")).unwrap();
+        let (w32, w64) = (m32.rbm.weights(), m64.rbm.weights());
+        let scale = w64.iter().fold(0f64, |m, w| m.max(w.abs()));
+        let diff = w32
+            .iter()
+            .zip(w64)
+            .fold(0f64, |m, (a, b)| m.max((a - b).abs()));
+        assert!(
+            diff > 0.0 && diff < 1e-5 * scale,
+            "{method:?}: {diff} of {scale}"
+        );
+    }
+}

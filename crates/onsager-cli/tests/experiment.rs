@@ -160,9 +160,16 @@ fn quick_mnist_experiment_writes_every_output_and_learns() {
         }
     }
     assert!(table.contains("### At equal training time"));
-    // Galleries: six 4 × 4 panels (117 pixels square), four to a row, each under an
-    // 18-pixel label.
+    // Galleries: six 4 × 4 panels (117 pixels square), four to a row, each under its label,
+    // wrapped to the panel's width: 18 pixels a line, as many lines as the longest title needs
+    // (two for the six quick rows' titles).
     for gallery in ["filters-all.png", "samples-all.png"] {
-        assert_eq!(png_size(&out.join(gallery)), (588, 342));
+        let (w, h) = png_size(&out.join(gallery));
+        assert_eq!(w, 588);
+        let label = (h - 24) / 2 - 117 - 24;
+        assert!(
+            (h - 24) % 2 == 0 && label % 18 == 0 && (18..=54).contains(&label),
+            "{h}"
+        );
     }
 }

@@ -61,7 +61,7 @@ def _squash(X):
 class _Squash:
     """Maps validated input into [0, 1] instead of refusing it (tests only)."""
 
-    def _check_values(self, X):
+    def _check_values(self, X, *, fit, name="X"):
         return _squash(X)
 
     def __sklearn_tags__(self):

@@ -41,13 +41,11 @@ pub trait Float:
     /// Widens to `f64` exactly.
     fn f64(self) -> f64;
 
-    /// A uniform draw in \[0, 1) from 64 random bits, using as many bits as the mantissa holds
-    /// (24 for `f32`, 53 for `f64`), so `u < p` is a Bernoulli(p) draw for every representable p.
+    /// A uniform draw in \[0, 1) from the top bits of 64 random bits, as many as the mantissa
+    /// holds (24 for `f32`, 53 for `f64`), so the `f32` value is the `f64` one truncated to 24
+    /// bits. (Bernoulli draws use [`crate::rng::bernoulli_in_place`], the same at both
+    /// precisions.)
     fn unit(bits: u64) -> Self;
-
-    /// Whether one 64-bit draw holds two uniforms at this precision (24-bit `f32`: yes, the
-    /// second from bits 16–39; `f64`: no).
-    const PAIRED_UNITS: bool;
 
     /// eˣ without branches, so loops over slices vectorise. `f32`: Cephes-style range
     /// reduction and a degree-6 polynomial (within 2 ulp), inputs clamped to \[−87.3, 88\]
@@ -68,7 +66,6 @@ pub trait Float:
 
 impl Float for f32 {
     const DTYPE: &'static str = "float32";
-    const PAIRED_UNITS: bool = true;
     #[inline(always)]
     fn of(x: f64) -> Self {
         x as f32
@@ -155,7 +152,6 @@ impl Float for f32 {
 
 impl Float for f64 {
     const DTYPE: &'static str = "float64";
-    const PAIRED_UNITS: bool = false;
     #[inline(always)]
     fn of(x: f64) -> Self {
         x

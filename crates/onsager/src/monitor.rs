@@ -92,6 +92,13 @@ pub struct EpochMetrics {
     /// Mean AIS log-likelihood of the validation rows (nats per row), usually at the end only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ais_log_likelihood: Option<f64>,
+    /// The AIS estimate's lower bound (−3σ of log Z), when recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ais_log_likelihood_lower: Option<f64>,
+    /// The AIS estimate's upper bound (+3σ of log Z); absent where the lower bound was
+    /// recorded but the upper one is open (the weights spread too widely).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ais_log_likelihood_upper: Option<f64>,
 }
 
 impl EpochMetrics {

@@ -60,25 +60,32 @@ pub fn uniform<T: Float>(rng: &mut StreamRng) -> T {
     T::unit(rng.next_u64())
 }
 
-/// Replaces each probability p in `row` by a Bernoulli(p) draw, 0 or 1 (branch-free). At
-/// `f32` precision each 64-bit draw gives two 24-bit uniforms.
+/// Replaces each probability p in `row` by a Bernoulli(p) draw, 0 or 1 (branch-free).
+///
+/// Each 64-bit draw gives two 32-bit uniforms u = k/2³² (the high half for the first unit of
+/// a pair, the low half for the second), compared with p widened to `f64` at either precision,
+/// so that a stream gives the same uniforms to an `f32` and an `f64` model: their draws differ
+/// only where p's rounding in the two precisions falls on either side of u (docs/maths.md
+/// §6). P(draw = 1) = ⌈p·2³²⌉/2³², within 2.4·10⁻¹⁰ of p for every p.
 #[inline]
 pub fn bernoulli_in_place<T: Float>(row: &mut [T], rng: &mut StreamRng) {
-    let set = |p: &mut T, u: T| *p = if u < *p { T::one() } else { T::zero() };
-    if T::PAIRED_UNITS {
-        let mut pairs = row.chunks_exact_mut(2);
-        for pair in &mut pairs {
-            let bits = rng.next_u64();
-            set(&mut pair[0], T::unit(bits));
-            set(&mut pair[1], T::unit(bits << 24));
+    // k < p·2³² ⇔ k/2³² < p (the scaling by a power of two is exact).
+    const TWO_32: f64 = 4_294_967_296.0;
+    let set = |p: &mut T, k: u32| {
+        *p = if f64::from(k) < p.f64() * TWO_32 {
+            T::one()
+        } else {
+            T::zero()
         }
-        for p in pairs.into_remainder() {
-            set(p, uniform::<T>(rng));
-        }
-    } else {
-        for p in row.iter_mut() {
-            set(p, uniform::<T>(rng));
-        }
+    };
+    let mut pairs = row.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        let bits = rng.next_u64();
+        set(&mut pair[0], (bits >> 32) as u32);
+        set(&mut pair[1], bits as u32);
+    }
+    for p in pairs.into_remainder() {
+        set(p, (rng.next_u64() >> 32) as u32);
     }
 }
 
@@ -129,6 +136,45 @@ mod tests {
         let same = row32.chunks_exact(2).filter(|c| c[0] == c[1]).count() as f64 / 50_000.0;
         assert!((same - 0.58).abs() < 0.02, "{same}"); // 0.3² + 0.7²
         assert!(row32.iter().all(|&x| x == 0.0 || x == 1.0));
+    }
+
+    #[test]
+    fn one_stream_draws_the_same_bits_at_both_precisions() {
+        // Probabilities spread over (0, 1), some tiny: the f32 row is the f64 row rounded, and
+        // the draws differ only where u lies between the two roundings (never, for these).
+        let p64: Vec<f64> = (0..10_001)
+            .map(|i| ((i as f64 * 0.618_034).fract() * 0.999).max(1e-9))
+            .collect();
+        let (mut a, mut b) = (
+            p64.clone(),
+            p64.iter().map(|&p| p as f32).collect::<Vec<_>>(),
+        );
+        bernoulli_in_place(&mut a, &mut stream(11, Domain::PcdChain, 2));
+        bernoulli_in_place(&mut b, &mut stream(11, Domain::PcdChain, 2));
+        let differ = a
+            .iter()
+            .zip(&b)
+            .filter(|(x, y)| **x != f64::from(**y))
+            .count();
+        assert_eq!(differ, 0);
+        // The draw is u < p with u = k/2³² from the halves of one 64-bit draw, high half first.
+        let bits = stream(5, Domain::Sample, 0).next_u64();
+        let u = [
+            (bits >> 32) as f64 / 4_294_967_296.0,
+            (bits as u32) as f64 / 4_294_967_296.0,
+        ];
+        for (k, &uk) in u.iter().enumerate() {
+            for p in [uk - 1e-9, uk + 1e-9] {
+                let mut row = [0.5f64, 0.5];
+                row[k] = p;
+                bernoulli_in_place(&mut row, &mut stream(5, Domain::Sample, 0));
+                assert_eq!(row[k], f64::from(u8::from(uk < p)), "unit {k}, p {p}");
+            }
+        }
+        // Extremes: 0 never fires, 1 always does.
+        let mut row = [0.0f32, 1.0, 0.0, 1.0, 0.0];
+        bernoulli_in_place(&mut row, &mut stream(1, Domain::Sample, 0));
+        assert_eq!(row, [0.0, 1.0, 0.0, 1.0, 0.0]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use image::RgbImage;
 use ndarray::ArrayView2;
 
-use super::{label, write_png};
+use super::{label, wrap, write_png};
 
 /// Colour scales.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -93,21 +93,38 @@ fn signed_colour(t: f64) -> [u8; 3] {
 }
 
 /// Labelled panels (e.g. one [`grid_image`] per model) side by side, `per_row` to a row,
-/// each with its label above it; written atomically as PNG.
+/// each with its label above it, wrapped to the panel's width ([`wrap`]); written atomically
+/// as PNG.
 pub fn write_panels(path: &Path, panels: &[(String, RgbImage)], per_row: usize) -> Result<()> {
     let per_row = per_row.max(1);
     let (pw, ph) = panels.iter().fold((1, 1), |(w, h), (_, p)| {
         (w.max(p.width()), h.max(p.height()))
     });
-    let (gap, label_h) = (24u32, 18u32);
+    let (gap, size, line_h) = (24u32, 15.0, 18u32);
+    // A label may use its panel's width and the gap after it, less a margin.
+    let titles: Vec<Vec<String>> = panels
+        .iter()
+        .map(|(name, _)| wrap(name, pw + gap - 8, size))
+        .collect();
+    let label_h = line_h * titles.iter().map(Vec::len).max().unwrap_or(1) as u32;
     let cols = panels.len().clamp(1, per_row) as u32;
     let rows = panels.len().div_ceil(per_row).max(1) as u32;
     let (width, height) = (cols * (pw + gap) + gap, rows * (ph + label_h + gap) + gap);
     let mut img = RgbImage::from_pixel(width, height, image::Rgb([255, 255, 255]));
-    for (k, (name, p)) in panels.iter().enumerate() {
+    for (k, ((_, p), lines)) in panels.iter().zip(&titles).enumerate() {
         let (c, r) = ((k % per_row) as u32, (k / per_row) as u32);
         let (x, y) = (gap + c * (pw + gap), gap + r * (ph + label_h + gap));
-        label(&mut img, x as i32, y as i32 - 2, name, 15.0)?;
+        // The label sits just above its panel: a shorter one starts lower.
+        let top = y + label_h - line_h * lines.len() as u32;
+        for (i, line) in lines.iter().enumerate() {
+            label(
+                &mut img,
+                x as i32,
+                (top + i as u32 * line_h) as i32 - 2,
+                line,
+                size,
+            )?;
+        }
         image::imageops::replace(&mut img, p, i64::from(x), i64::from(y + label_h));
     }
     write_png(path, &img)

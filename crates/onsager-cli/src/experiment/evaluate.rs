@@ -35,22 +35,31 @@ impl Monitor<f32> for Curves<'_> {
     }
 
     fn on_epoch(&mut self, r: &EpochReport, model: &Rbm<f32>) -> ControlFlow<()> {
-        let mean = |est: &Estimator| {
+        let estimate = |est: &Estimator| {
             est.log_likelihood_with(model, self.valid, &mut crate::interrupt::flag())
-                .map_or(f64::NAN, |ll| ll.mean)
+                .ok()
         };
-        let ais = mean(&self.ais);
-        let emf2 = mean(&Estimator::Emf(EmfEstimator {
+        let ais = estimate(&self.ais);
+        let emf2 = estimate(&Estimator::Emf(EmfEstimator {
             max_iter: CURVE_EMF_SWEEPS,
             ..Default::default()
-        }));
+        }))
+        .map_or(f64::NAN, |ll| ll.mean);
+        let ais_mean = ais.as_ref().map_or(f64::NAN, |ll| ll.mean);
+        let open = match &ais {
+            Some(ll) if !ll.upper.is_some_and(f64::is_finite) => " (no upper bound)",
+            _ => "",
+        };
         eprintln!(
-            "{:17} epoch {:3}/{}  {:6.2} s  validation log-likelihood: AIS {ais:8.2}, EMF-2 {emf2:8.2}",
+            "{:17} epoch {:3}/{}  {:6.2} s  validation log-likelihood: AIS {ais_mean:8.2}{open}, EMF-2 {emf2:8.2}",
             self.label, r.epoch, r.epochs, r.seconds
         );
         let finite = |x: f64| x.is_finite().then_some(x);
+        let bound = |b: Option<f64>| b.and_then(finite);
         self.history.push(EpochMetrics {
-            ais_log_likelihood: finite(ais),
+            ais_log_likelihood: finite(ais_mean),
+            ais_log_likelihood_lower: ais.as_ref().and_then(|ll| bound(ll.lower)),
+            ais_log_likelihood_upper: ais.as_ref().and_then(|ll| bound(ll.upper)),
             emf_log_likelihood: finite(emf2),
             ..EpochMetrics::from_report(r)
         });

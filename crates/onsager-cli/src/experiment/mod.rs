@@ -18,7 +18,8 @@ use onsager::io::model::{self, ModelFile};
 use onsager::{Decay, EpochMetrics, Estimator, Persistence, Schedule, TrainParams, Trainer};
 use serde_json::json;
 
-use crate::draw::{chart, grid};
+use crate::draw::chart::{self, Point, Series};
+use crate::draw::grid;
 use data::{load, Binarize};
 use evaluate::{classify, evaluate, Curves, Figures, CURVE_EMF_SWEEPS};
 use image::RgbImage;
@@ -280,17 +281,25 @@ fn mnist(a: &MnistArgs) -> Result<()> {
         Vec::new()
     };
 
-    // Pictures of the curves, the JSON and the table.
-    let series = |get: fn(&EpochMetrics) -> Option<f64>| {
+    // Pictures of the curves, the JSON and the table. An AIS point keeps its bounds (a band,
+    // or an open upper bound drawn as such); the EMF estimate has none.
+    let ais_point = |x: f64, p: &EpochMetrics| {
+        let (lower, upper) = (p.ais_log_likelihood_lower, p.ais_log_likelihood_upper);
+        p.ais_log_likelihood.map(|y| match (lower, upper) {
+            // Histories that recorded no bounds (older files) have no error bar.
+            (None, None) => Point::plain(x, y),
+            _ => Point::bounded(x, y, lower, upper),
+        })
+    };
+    let by_epoch = |point: &dyn Fn(f64, &EpochMetrics) -> Option<Point>| {
         curves
             .iter()
-            .map(|(label, pts)| {
-                (
-                    label.to_string(),
-                    pts.iter()
-                        .filter_map(|p| get(p).map(|y| (p.epoch as f64, y)))
-                        .collect::<Vec<_>>(),
-                )
+            .map(|(label, pts)| Series {
+                name: label.to_string(),
+                points: pts
+                    .iter()
+                    .filter_map(|p| point(p.epoch as f64, p))
+                    .collect(),
             })
             .collect::<Vec<_>>()
     };
@@ -299,14 +308,17 @@ fn mnist(a: &MnistArgs) -> Result<()> {
         .iter()
         .map(|(label, pts)| {
             let mut t = 0.0;
-            let line = pts
+            let points = pts
                 .iter()
                 .filter_map(|p| {
                     t += p.seconds;
-                    p.ais_log_likelihood.map(|y| (t, y))
+                    ais_point(t, p)
                 })
-                .collect::<Vec<_>>();
-            (label.to_string(), line)
+                .collect();
+            Series {
+                name: label.to_string(),
+                points,
+            }
         })
         .collect::<Vec<_>>();
     let panels = |get: fn(&Pictures) -> &RgbImage| {
@@ -327,7 +339,7 @@ fn mnist(a: &MnistArgs) -> Result<()> {
             "epoch",
             "log-likelihood (nats per image)",
         ),
-        &series(|p| p.ais_log_likelihood),
+        &by_epoch(&ais_point),
         limits,
     )?;
     chart::line_chart(
@@ -347,7 +359,7 @@ fn mnist(a: &MnistArgs) -> Result<()> {
             "epoch",
             "log-likelihood (nats per image)",
         ),
-        &series(|p| p.emf_log_likelihood),
+        &by_epoch(&|x, p| p.emf_log_likelihood.map(|y| Point::plain(x, y))),
         limits,
     )?;
     let settings = json!({

@@ -279,6 +279,8 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         }
         if let Some(last) = mon.history.last_mut() {
             last.ais_log_likelihood = Some(ll.mean);
+            last.ais_log_likelihood_lower = ll.lower.filter(|l| l.is_finite());
+            last.ais_log_likelihood_upper = ll.upper.filter(|u| u.is_finite());
         }
         save(&trainer, &mon.history)?;
     }

@@ -4,6 +4,7 @@ scoring, training through the core, and model files."""
 import json
 import numbers
 import time
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -55,19 +56,65 @@ def _first_outside(X):
     return i, j, float(v), int(np.count_nonzero((values < 0) | (values > 1)))
 
 
+# What an estimator does with values outside [0, 1] (``EMFRBM(out_of_range=...)``): at fit
+# (fit, partial_fit) and at inference (every other method that takes data).
+_RANGE_POLICIES = {
+    # policy: (at fit, at inference), each 'error', 'warn' (clip with a warning) or 'clip'
+    "error-fit": ("error", "warn"),
+    "error": ("error", "error"),
+    "warn": ("warn", "warn"),
+    "clip": ("clip", "clip"),
+}
+
+
+def _remedy(owner):
+    return (
+        "Binary RBM units take values in [0, 1] (bits or probabilities): scale the data with "
+        "sklearn.preprocessing.MinMaxScaler(clip=True), which also keeps new rows inside "
+        "[0, 1]"
+        + (", or choose what happens to such values with out_of_range ('warn' or 'clip' "
+           "clips them)" if owner == "EMFRBM" else "")
+    )
+
+
 def _check_unit_interval(X, name="X", owner="the model"):
     """Raises ValueError naming the first value outside [0, 1] (dense or sparse). A negative
     value's message starts as scikit-learn's does ("Negative values in data passed to ...")."""
     first = _first_outside(X)
     if first is None:
         return
-    i, j, v, _ = first
+    i, j, v, n = first
     kind = "Negative values" if v < 0 else "Values above 1"
     raise ValueError(
-        f"{kind} in data passed to {owner}: {name}[{i}, {j}] = {v!r} is outside "
-        "[0, 1]. Binary RBM units take values in [0, 1] (bits or probabilities); scale the "
-        "data first, e.g. with sklearn.preprocessing.MinMaxScaler"
+        f"{kind} in data passed to {owner}: {name}[{i}, {j}] = {v!r} is outside [0, 1] "
+        f"({n} value{'s' if n != 1 else ''} in all). {_remedy(owner)}"
     )
+
+
+def _into_unit_interval(X, action, name="X", owner="the model", stacklevel=5):
+    """X with its values outside [0, 1] handled by `action`: 'error' raises (as
+    `_check_unit_interval`), 'warn' clips them with a UserWarning naming the first and how
+    many, 'clip' clips them silently. Returns X itself when nothing lies outside, else a
+    clipped copy (sparse stays sparse)."""
+    if action == "error":
+        _check_unit_interval(X, name, owner)
+        return X
+    first = _first_outside(X)
+    if first is None:
+        return X
+    if action == "warn":
+        i, j, v, n = first
+        warnings.warn(
+            f"{owner}: {n} value{'s' if n != 1 else ''} outside [0, 1] (first {name}[{i}, {j}] "
+            f"= {v!r}) {'were' if n != 1 else 'was'} clipped into [0, 1]. {_remedy(owner)}",
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+    if sp.issparse(X):
+        X = X.copy()
+        np.clip(X.data, 0, 1, out=X.data)
+        return X
+    return np.clip(X, 0, 1)
 
 
 def _dense_blocks(X, dtype):
@@ -96,14 +143,28 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     # -- validation -------------------------------------------------------------------------
 
-    def _validate(self, X, *, reset, dtype=_FLOATS):
+    def _validate(self, X, *, reset, fit=False, dtype=_FLOATS):
+        """X checked by scikit-learn (shape, finite values, features) and its values outside
+        [0, 1] handled as the estimator's range policy says at fit (`fit`) or at inference."""
         X = validate_data(self, X, accept_sparse=("csr", "csc", "coo"), dtype=dtype, reset=reset)
-        return self._check_values(X)
+        return self._check_values(X, fit=fit)
 
-    def _check_values(self, X):
-        """Refuses values outside [0, 1]; returns X."""
-        _check_unit_interval(X, owner=type(self).__name__)
-        return X
+    def _range_policy(self):
+        """What happens to values outside [0, 1], a key of ``_RANGE_POLICIES``."""
+        return "error"
+
+    def _range_action(self, fit):
+        """'error', 'warn' or 'clip': what the range policy does at fit or at inference."""
+        policy = self._range_policy()
+        if policy not in _RANGE_POLICIES:
+            raise ValueError(
+                f"out_of_range must be one of {sorted(_RANGE_POLICIES)}, got {policy!r}"
+            )
+        return _RANGE_POLICIES[policy][0 if fit else 1]
+
+    def _check_values(self, X, *, fit, name="X"):
+        """X with its values outside [0, 1] refused or clipped, as the range policy says."""
+        return _into_unit_interval(X, self._range_action(fit), name, type(self).__name__)
 
     def _model(self, dtype):
         """(components, intercept_visible, intercept_hidden) in `dtype` (no copy if it is
@@ -248,7 +309,7 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             The fitted model.
         """
         self._validate_params()
-        X = self._validate(X, reset=not hasattr(self, "components_"))
+        X = self._validate(X, reset=not hasattr(self, "components_"), fit=True)
         return self._train(X, partial=True)
 
     def _train(self, X, *, partial, seed=None, eval_x=None, metrics=()):
@@ -273,7 +334,8 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
             self._seed = _seed_of(self.random_state) if seed is None else seed
         options = [(k, _text(v)) for k, v in self._options(self._seed)]
         if eval_x is not None:
-            eval_x = np.asarray(eval_x, dtype=dtype)
+            # Any input fit takes (sparse too) is watched as the dense rows the core reads.
+            eval_x = _dense(eval_x, dtype)
         init = None if (first or not partial) else self._model(dtype)
         checkpoint = None if init is None else getattr(self, "_checkpoint", None)
         clock = [time.time()]

@@ -1,15 +1,13 @@
 """`BernoulliRBM`: scikit-learn's estimator of the same name, on onsager's core."""
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._base import _RBM, _first_outside
+from ._base import _RBM
 
 
 class BernoulliRBM(_RBM):
@@ -39,12 +37,13 @@ class BernoulliRBM(_RBM):
     - ``h_samples_`` holds hidden states drawn from the persistent chains' visible states.
     - Ctrl-C (KeyboardInterrupt) stops ``fit`` between mini-batches, keeping the model trained
       so far, and re-raises.
-    - A float32 and a float64 fit of the same data and seed are two different valid fits,
-      not one fit to rounding: float32 draws its Gibbs samples as two 24-bit uniforms per
-      64-bit random draw (for speed), float64 as one 53-bit uniform, so their samples differ
-      from the first update (measured on digits, 16 units: components apart by 0.07 after
-      one iteration). scikit-learn's two fits agree to 2e-7 after one iteration and part
-      later (0.07 after ten), when one sample falls differently.
+
+    As scikit-learn's, a float32 and a float64 fit of the same data and seed are one fit at two
+    precisions: both draw the same uniforms and compare them with the probabilities in
+    float64, so they differ by rounding, and by a sample only where the two roundings of a
+    probability fall on either side of its uniform (about once in 10^7 draws; docs/maths.md
+    §7). A ``verbose`` fit takes every input a silent one takes (sparse included) and gives
+    the same model: its pseudo-likelihood draws from streams of its own.
 
     The private helpers that code built on scikit-learn calls (``_mean_hiddens``,
     ``_sample_hiddens``, ``_sample_visibles``, ``_free_energy``) are there with scikit-learn's
@@ -147,25 +146,10 @@ class BernoulliRBM(_RBM):
             ("k", 1),
         ]
 
-    def _check_values(self, X):
-        """Clips values outside [0, 1] into it, with a warning naming the first (scikit-learn
-        takes such input without a word); returns X (a copy if anything was clipped)."""
-        first = _first_outside(X)
-        if first is None:
-            return X
-        i, j, v, n = first
-        warnings.warn(
-            f"{type(self).__name__}: {n} values outside [0, 1] (first X[{i}, {j}] = {v!r}) "
-            "were clipped into [0, 1]; binary units take bits or probabilities, so scale the "
-            "data first (e.g. sklearn.preprocessing.MinMaxScaler)",
-            UserWarning,
-            stacklevel=3,
-        )
-        if sp.issparse(X):
-            X = X.copy()
-            np.clip(X.data, 0, 1, out=X.data)
-            return X
-        return np.clip(X, 0, 1)
+    def _range_policy(self):
+        # Clip with a warning at fit and at inference: scikit-learn takes such input without
+        # a word, and binary units cannot take it.
+        return "warn"
 
     def gibbs(self, v):
         """Perform one Gibbs sampling step.
@@ -236,7 +220,7 @@ class BernoulliRBM(_RBM):
             The fitted model.
         """
         self._validate_params()
-        X = self._validate(X, reset=True)
+        X = self._validate(X, reset=True, fit=True)
         if not self.verbose:
             return self._train(X, partial=False)
         return self._train(X, partial=False, eval_x=X, metrics=["pseudo_likelihood"])

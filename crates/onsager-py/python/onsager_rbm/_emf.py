@@ -8,7 +8,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import _core
-from ._base import _RBM, _check_unit_interval, _dense, _seed_of
+from ._base import _RBM, _dense, _seed_of
 from ._likelihood import LogLikelihood
 from ._options import emf_options
 
@@ -94,6 +94,16 @@ class EMFRBM(_RBM):
     metrics : tuple of str, default=('pseudo_likelihood', 'reconstruction_error')
         Figures recorded in ``history_`` after each epoch: 'pseudo_likelihood',
         'reconstruction_error', 'emf_log_likelihood' (order 2). Use () for none.
+    out_of_range : {'error-fit', 'error', 'warn', 'clip'}, default='error-fit'
+        What happens to values outside [0, 1] (binary units take bits or probabilities).
+        'error-fit': ``fit`` and ``partial_fit`` raise ValueError naming the first one, and
+        every method on new data (``transform``, ``score_samples``, ``free_energy``,
+        ``gibbs``, ``log_likelihood``, ``sample``'s ``init``) clips them into [0, 1] with a
+        UserWarning, so a pipeline whose scaler was fitted on the training rows scores its
+        test rows. 'error': ValueError everywhere. 'warn': clipped with a UserWarning
+        everywhere, fit included. 'clip': clipped silently everywhere. NaN and infinity are
+        refused whatever the choice. ``MinMaxScaler(clip=True)`` before the model keeps every
+        row inside [0, 1].
     n_threads : int or None, default=None
         Worker threads (None: all cores). Results do not depend on it.
     verbose : int, default=0
@@ -157,6 +167,7 @@ class EMFRBM(_RBM):
         "shuffle": ["boolean"],
         "validation_fraction": [Real],
         "metrics": [list, tuple],
+        "out_of_range": [StrOptions({"error-fit", "error", "warn", "clip"})],
         "n_threads": [Interval(Integral, 1, None, closed="left"), None],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
@@ -190,6 +201,7 @@ class EMFRBM(_RBM):
         shuffle=True,
         validation_fraction=0.0,
         metrics=("pseudo_likelihood", "reconstruction_error"),
+        out_of_range="error-fit",
         n_threads=None,
         verbose=0,
         random_state=None,
@@ -219,6 +231,7 @@ class EMFRBM(_RBM):
         self.shuffle = shuffle
         self.validation_fraction = validation_fraction
         self.metrics = metrics
+        self.out_of_range = out_of_range
         self.n_threads = n_threads
         self.verbose = verbose
         self.random_state = random_state
@@ -227,6 +240,9 @@ class EMFRBM(_RBM):
 
     def _options(self, seed):
         return emf_options(self, seed)
+
+    def _range_policy(self):
+        return self.out_of_range
 
     def _split(self, X, seed):
         """(training rows, monitoring rows) by ``validation_fraction``, drawn from `seed`."""
@@ -268,7 +284,7 @@ class EMFRBM(_RBM):
         Parameters
         ----------
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
-            Training data, values in [0, 1] (bits or probabilities).
+            Training data, values in [0, 1] (bits or probabilities); see ``out_of_range``.
         y : Ignored
 
         Returns
@@ -276,7 +292,7 @@ class EMFRBM(_RBM):
         self : EMFRBM
         """
         self._validate_params()
-        X = self._validate(X, reset=True)
+        X = self._validate(X, reset=True, fit=True)
         seed = _seed_of(self.random_state)
         X, watch = self._split(_dense(X, X.dtype), seed)
         return self._train(X, partial=False, seed=seed, eval_x=watch, metrics=self.metrics)
@@ -378,7 +394,7 @@ class EMFRBM(_RBM):
                 )
             if not np.all(np.isfinite(start)):
                 raise ValueError("init contains NaN or infinity")
-            _check_unit_interval(start, "init", type(self).__name__)
+            start = self._check_values(start, fit=False, name="init")
         if int(n_steps) < 0:
             raise ValueError(f"n_steps must be non-negative, got {n_steps}")
         model = self._model(dtype)

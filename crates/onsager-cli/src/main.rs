@@ -1,6 +1,6 @@
 //! The `onsager` command line: train RBMs by CD, PCD or EMF, evaluate them, extract features,
 //! sample, and draw what they learned. One module per subcommand (`train/`, `eval`,
-//! `transform`, `sample`, `show`, `info`, `bench/`, `experiment/`); pictures in `draw/`; the
+//! `transform`, `sample`, `show`, `info`, `bench/`, `experiment/`, `ridge`); pictures in `draw/`; the
 //! options several commands share in `args`.
 
 /// Calls `$f::<T>(args)` with `T` the dtype of the model file at `$path`.
@@ -20,6 +20,7 @@ mod eval;
 mod experiment;
 mod info;
 mod interrupt;
+mod ridge;
 mod sample;
 mod show;
 mod train;
@@ -56,6 +57,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Reproducible experiments with a results folder (docs/results.md).
     Experiment(experiment::ExperimentArgs),
+    /// Ridge regression of one column on the others: α by GCV, leave-one-out or the L-curve,
+    /// the danger-zone warning, the L-curve and Picard plots (docs/ridge.md).
+    Ridge(ridge::RidgeArgs),
 }
 
 fn main() -> ExitCode {
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Info(a) => info::info(a).map(|_| ExitCode::SUCCESS),
         Command::Bench(a) => bench::run(a).map(|_| ExitCode::SUCCESS),
         Command::Experiment(a) => experiment::run(a).map(|_| ExitCode::SUCCESS),
+        Command::Ridge(a) => ridge::ridge(a).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

@@ -911,3 +911,111 @@ fn dtype_f32_and_f64_train_one_model_per_seed() {
         );
     }
 }
+
+/// `onsager ridge`: a CSV with a header, the target by name, α by each selection, the JSON and
+/// the three pictures; bad input refused in one line naming the problem.
+#[test]
+fn ridge_fits_selects_and_refuses_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    // y = 1 + 2·a − b + noise-like wiggle, 40 rows, 3 features (c is irrelevant).
+    let mut csv = String::from("a,b,c,y\n");
+    for i in 0..40 {
+        let (a, b, c) = (
+            (i as f64 * 0.37).sin(),
+            (i as f64 * 0.11).cos(),
+            (i % 7) as f64,
+        );
+        let y = 1.0 + 2.0 * a - b + 0.01 * ((i * 13 % 5) as f64 - 2.0);
+        csv += &format!("{a},{b},{c},{y}\n");
+    }
+    std::fs::write(d.join("data.csv"), csv).unwrap();
+    std::fs::create_dir(d.join("plots")).unwrap();
+    for select in ["gcv", "loo", "lcurve"] {
+        ok(
+            d,
+            &[
+                "ridge", "data.csv", "--target", "y", "--select", select, "--json", "fit.json",
+                "--plots", "plots",
+            ],
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("fit.json")).unwrap()).unwrap();
+        assert_eq!(v["samples"], 40);
+        assert_eq!(v["features"], 3);
+        assert_eq!(v["feature_columns"], serde_json::json!(["a", "b", "c"]));
+        assert_eq!(v["path"].as_array().unwrap().len(), 100);
+        let coef: Vec<f64> = v["coef"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_f64().unwrap())
+            .collect();
+        if select != "lcurve" {
+            assert!(
+                (coef[0] - 2.0).abs() < 0.05 && (coef[1] + 1.0).abs() < 0.05,
+                "{coef:?}"
+            );
+            assert!((v["intercept"].as_f64().unwrap() - 1.0).abs() < 0.05, "{v}");
+        }
+        for png in ["lcurve.png", "criteria.png", "picard.png"] {
+            assert_eq!(png_size(&d.join("plots").join(png)), (1000, 600));
+        }
+    }
+    // One α: no selection; the target by number; a printed table without --json.
+    let out = ok(
+        d,
+        &["ridge", "data.csv", "--target", "4", "--lambda", "1e-8"],
+    );
+    assert!(out.contains("tikhonov:0.00000001 (given)"), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("a\t")), "{out}");
+    // n = p with a tiny α: the danger-zone warning.
+    let mut square = String::new();
+    for i in 0..12u64 {
+        let row: Vec<String> = (0..13u64)
+            .map(|j| {
+                format!(
+                    "{}",
+                    ((i * 31 + j * 17) % 11) as f64 / 11.0 + (i * j) as f64 * 0.01
+                )
+            })
+            .collect();
+        square += &(row.join(",") + "\n");
+    }
+    std::fs::write(d.join("square.csv"), square).unwrap();
+    let out = ok(
+        d,
+        &["ridge", "square.csv", "--lambda", "1e-12", "--no-intercept"],
+    );
+    assert!(
+        out.contains("warning: ridge in the danger zone: n/p = 1.000"),
+        "{out}"
+    );
+    // Bad input.
+    fails(
+        d,
+        &["ridge", "data.csv", "--target", "z"],
+        "no column of that name (its columns: a, b, c, y)",
+    );
+    fails(d, &["ridge", "data.csv", "--target", "9"], "columns 1 to 4");
+    fails(
+        d,
+        &["ridge", "data.csv", "--select", "aic"],
+        "expected gcv, loo or lcurve",
+    );
+    fails(
+        d,
+        &["ridge", "data.csv", "--lambda", "1:0.1:5"],
+        "0 < low ≤ high",
+    );
+    std::fs::write(d.join("nan.csv"), "a,y\n1,2\nnan,3\n4,5\n").unwrap();
+    fails(
+        d,
+        &["ridge", "nan.csv"],
+        "non-finite value NaN at row 2, column 1",
+    );
+    std::fs::write(d.join("flat.csv"), "a,y\n1,2\n3,2\n4,2\n").unwrap();
+    fails(d, &["ridge", "flat.csv"], "the target is constant (2)");
+    std::fs::write(d.join("empty.csv"), "a,y\n").unwrap();
+    fails(d, &["ridge", "empty.csv"], "no data rows");
+}

@@ -15,6 +15,7 @@ mod convert;
 mod error;
 mod files;
 mod inference;
+mod ridge;
 mod training;
 
 use pyo3::prelude::*;
@@ -37,5 +38,6 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(files::save, m)?)?;
     m.add_function(wrap_pyfunction!(files::load, m)?)?;
     m.add_function(wrap_pyfunction!(convert::data_address, m)?)?;
+    m.add_function(wrap_pyfunction!(ridge::ridge_fit, m)?)?;
     Ok(())
 }

@@ -5,6 +5,8 @@ core.
 - :class:`BernoulliRBM`: a drop-in replacement for ``sklearn.neural_network.BernoulliRBM``.
 - :class:`EMFRBM`: every method (EMF orders 1-3, CD-k, PCD-k), schedules, momentum, weight
   decay, log-likelihood estimates (exact, AIS, EMF), sampling and per-epoch history.
+- :class:`TikhonovRidgeCV`: ridge regression with the penalty chosen by GCV, leave-one-out or
+  the L-curve, and the diagnostics of where ridge fails (the ``onsager-ridge`` crate).
 - :func:`load`: read a model file written by ``onsager train`` or by ``.save(path)``.
 """
 
@@ -17,6 +19,7 @@ from ._bernoulli import BernoulliRBM
 from ._emf import EMFRBM
 from ._likelihood import LogLikelihood
 from ._options import params_of_options
+from ._ridge import TikhonovRidgeCV
 
 __version__ = _core.__version__
 
@@ -97,4 +100,4 @@ def load(path):
     return est
 
 
-__all__ = ["BernoulliRBM", "EMFRBM", "LogLikelihood", "load", "__version__"]
+__all__ = ["BernoulliRBM", "EMFRBM", "LogLikelihood", "TikhonovRidgeCV", "load", "__version__"]

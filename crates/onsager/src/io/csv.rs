@@ -13,6 +13,14 @@ use crate::{Error, Result};
 /// [`Error::Io`] if the file cannot be read; [`Error::Format`] naming the file and line for a
 /// ragged row, and the line and column for a field that is not a number.
 pub fn read(path: impl AsRef<Path>) -> Result<Array2<f64>> {
+    read_with_header(path).map(|(values, _)| values)
+}
+
+/// As [`read`], also returning the header's column names when the file has a header line.
+///
+/// # Errors
+/// As [`read`].
+pub fn read_with_header(path: impl AsRef<Path>) -> Result<(Array2<f64>, Option<Vec<String>>)> {
     let path = path.as_ref();
     let bad = |reason: String| Error::Format {
         path: path.to_owned(),
@@ -33,6 +41,7 @@ pub fn read(path: impl AsRef<Path>) -> Result<Array2<f64>> {
             }
         })?;
     let mut values = Vec::new();
+    let mut header = None;
     let mut ncols = None;
     let mut rows = 0;
     for (i, rec) in rdr.records().enumerate() {
@@ -50,6 +59,7 @@ pub fn read(path: impl AsRef<Path>) -> Result<Array2<f64>> {
         // some text is a data row with a typo, reported below, not a header to drop.
         if i == 0 && parsed.iter().all(|p| p.is_err()) {
             ncols = Some(rec.len());
+            header = Some(rec.iter().map(str::to_string).collect());
             continue;
         }
         match ncols {
@@ -77,5 +87,6 @@ pub fn read(path: impl AsRef<Path>) -> Result<Array2<f64>> {
     if rows == 0 {
         return Err(bad("no data rows".into()));
     }
-    Ok(Array2::from_shape_vec((rows, ncols), values).expect("rows × cols values"))
+    let values = Array2::from_shape_vec((rows, ncols), values).expect("rows × cols values");
+    Ok((values, header))
 }

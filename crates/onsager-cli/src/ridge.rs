@@ -70,12 +70,7 @@ fn parse_grid(text: &str) -> Result<Vec<f64>> {
 
 /// The data as f64 with its column names (CSV headers), if any.
 fn load(path: &Path) -> Result<(Array2<f64>, Option<Vec<String>>)> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    match ext.as_str() {
+    match onsager::io::extension(path).as_str() {
         "csv" | "txt" => Ok(onsager::io::csv::read_with_header(path)?),
         "npy" => Ok((
             match onsager::io::npy::read(path)? {

@@ -70,12 +70,7 @@ impl Dataset {
     /// [`Error::Io`] and [`Error::Format`] from the readers, naming the file.
     pub fn load(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        match ext.as_str() {
+        match io::extension(path).as_str() {
             "npy" => Ok(Self::unlabelled(io::npy::read(path)?)),
             "csv" | "txt" => Ok(Self::unlabelled(Values::F64(io::csv::read(path)?))),
             _ => {

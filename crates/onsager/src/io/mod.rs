@@ -22,6 +22,15 @@ use std::path::Path;
 
 use crate::{Error, Result};
 
+/// A file name's extension in lower case (`""` when it has none): how the loaders choose a
+/// reader.
+pub fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase()
+}
+
 /// Reads a whole file.
 ///
 /// # Errors

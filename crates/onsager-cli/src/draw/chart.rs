@@ -98,6 +98,9 @@ const COLOURS: [RGBColor; 10] = [
     RGBColor(188, 189, 34),
 ];
 
+/// The most series whose bounds are drawn as shaded bands; more get error bars.
+pub const MAX_BANDS: usize = 4;
+
 /// A marker's shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Marker {
@@ -309,17 +312,27 @@ fn chart(
     let (ylo, yhi) = (y0 - (y1 - y0), y1 + (y1 - y0));
     let clamp = |y: f64| y.clamp(ylo, yhi);
     let inside = |&(_, y): &(f64, f64)| y >= y0 && y <= y1;
+    // Bounds: shaded bands for a few series; beyond that the bands would cover each other, so
+    // each bounded point gets an error bar instead.
+    let shaded = series.len() <= MAX_BANDS;
     for (_, l) in series {
         let colour = COLOURS[l.style.colour];
         for band in &l.bands {
-            let upper = band.iter().map(|&(x, _, hi)| (x, clamp(hi)));
-            let lower = band.iter().rev().map(|&(x, lo, _)| (x, clamp(lo)));
-            let outline: Vec<_> = upper.chain(lower).collect();
-            c.draw_series(std::iter::once(Polygon::new(
-                outline,
-                colour.mix(0.15).filled(),
-            )))
-            .map_err(plot_err)?;
+            if shaded {
+                let upper = band.iter().map(|&(x, _, hi)| (x, clamp(hi)));
+                let lower = band.iter().rev().map(|&(x, lo, _)| (x, clamp(lo)));
+                let outline: Vec<_> = upper.chain(lower).collect();
+                c.draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    colour.mix(0.15).filled(),
+                )))
+                .map_err(plot_err)?;
+            } else {
+                c.draw_series(band.iter().map(|&(x, lo, hi)| {
+                    PathElement::new(vec![(x, clamp(lo)), (x, clamp(hi))], colour.stroke_width(1))
+                }))
+                .map_err(plot_err)?;
+            }
         }
     }
     for (s, l) in series {
@@ -425,7 +438,8 @@ fn render(
 }
 
 /// Several series on one chart with a legend, written atomically as PNG: series `k` in
-/// [`style`]`(k)`, bounds as bands, open-bounded points marked ([`layout`]). The y axis spans
+/// [`style`]`(k)`, bounds as bands (error bars beyond [`MAX_BANDS`] series), open-bounded
+/// points marked ([`layout`]). The y axis spans
 /// the estimates, limited to `y_limits` when given (points beyond are cut off at the border).
 pub fn line_chart(
     path: &Path,

@@ -68,12 +68,12 @@ impl EvalArgs {
 }
 
 /// One table line for an estimate (`eval`, and `train --ais`); AIS shows its ±3σ bounds.
-pub(crate) fn line(est: &Estimator, ll: &LogLikelihood) -> String {
+pub(crate) fn line(est: &Estimator, ll: &LogLikelihood, word: &str) -> String {
     let name = match est {
         Estimator::Exact => "exact".to_string(),
         _ => est.name().to_uppercase(),
     };
-    let label = format!("log-likelihood ({name})");
+    let label = format!("{word} ({name})");
     let mut s = format!("{label:28}{:10.3} nats/row", ll.mean);
     match (est, ll.lower, ll.upper) {
         (Estimator::Ais { ais, .. }, _, _) if ais.runs < 2 => {
@@ -118,7 +118,7 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
         let est = a.estimator(arg, rbm)?;
         let ll =
             est.log_likelihood_with(rbm, x, &mut crate::interrupt::progress(&est.name(), false))?;
-        lines.push(line(&est, &ll));
+        lines.push(line(&est, &ll, rbm.visible_units().log_likelihood_word()));
         let mut entry = json!({"estimate": ll.mean, "log_z": ll.log_z, "converged": ll.converged});
         if let Estimator::Ais { ais, .. } = &est {
             entry["lower"] = json!(ll.lower);
@@ -131,13 +131,21 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
         }
         estimates.insert(est.name().replace('-', ""), entry);
     }
-    let pl = pseudo::pseudo_log_likelihood(rbm, x, a.seed)?
-        .mean()
-        .expect("rows");
+    // The pseudo-likelihood flips binary units: real-valued models have none.
+    let pl = if rbm.visible_units().is_real() {
+        None
+    } else {
+        Some(
+            pseudo::pseudo_log_likelihood(rbm, x, a.seed)?
+                .mean()
+                .expect("rows"),
+        )
+    };
     let recon = pseudo::reconstruction_error(rbm, x)?;
     if a.json {
         let out = json!({
             "model": a.model, "data": data.name, "rows": x.nrows(), "scaling": data.scaling.to_string(),
+            "visible_units": rbm.visible_units().to_string(),
             "log_likelihood": estimates, "pseudo_likelihood": pl, "reconstruction_error": recon,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
@@ -150,16 +158,23 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
             data.scaling
         );
         println!(
-            "model                       {} ({} x {}, {})",
+            "model                       {} ({} x {}, {}, {} visible units)",
             a.model.display(),
             rbm.n_visible(),
             rbm.n_hidden(),
-            T::DTYPE
+            T::DTYPE,
+            rbm.visible_units()
         );
         for l in lines {
             println!("{l}");
         }
-        println!("pseudo-likelihood           {pl:10.3} nats/row");
+        match pl {
+            Some(pl) => println!("pseudo-likelihood           {pl:10.3} nats/row"),
+            None => println!(
+                "pseudo-likelihood                –   ({} units have none)",
+                rbm.visible_units()
+            ),
+        }
         println!("reconstruction error        {recon:10.5} per unit");
     }
     Ok(())

@@ -32,7 +32,9 @@ fn info_typed<T: Float>(a: &InfoArgs) -> Result<()> {
     if a.json {
         let out = json!({
             "model": a.model, "dtype": dtype, "n_visible": rbm.n_visible(), "n_hidden": rbm.n_hidden(),
-            "beta": rbm.beta().f64(), "epochs_completed": file.epochs_completed, "params": file.params,
+            "beta": rbm.beta().f64(), "visible_units": rbm.visible_units().to_string(),
+            "sigma": rbm.sigma().map(|s| s.iter().map(|x| x.f64()).collect::<Vec<_>>()),
+            "epochs_completed": file.epochs_completed, "params": file.params,
             "image_shape": file.image_shape, "has_training_state": file.state.is_some(), "extra": file.extra,
             "history": file.history, "format_version": model::FORMAT_VERSION,
         });
@@ -50,6 +52,17 @@ fn info_typed<T: Float>(a: &InfoArgs) -> Result<()> {
         rbm.n_hidden(),
         rbm.beta()
     );
+    println!("visible units   {}", rbm.visible_units());
+    if let Some(sigma) = rbm.sigma() {
+        let (lo, hi) = sigma.iter().fold((f64::INFINITY, 0f64), |(l, h), s| {
+            (l.min(s.f64()), h.max(s.f64()))
+        });
+        let how = file
+            .params
+            .as_ref()
+            .map_or(String::new(), |p| format!(" ({})", p.sigma));
+        println!("sigma           {lo:.4} to {hi:.4}{how}");
+    }
     if let Some((r, c)) = file.image_shape {
         println!("image shape     {r}x{c}");
     }

@@ -1019,3 +1019,151 @@ fn ridge_fits_selects_and_refuses_bad_input() {
     std::fs::write(d.join("empty.csv"), "a,y\n").unwrap();
     fails(d, &["ridge", "empty.csv"], "no data rows");
 }
+
+/// Real-valued visible units from the command line (docs/maths.md §1b): truncated-Gaussian
+/// and Gaussian units train by cd and pcd with σ fixed or learned, `info` names the type and σ,
+/// `eval` reports an exact log-density and no pseudo-likelihood, `sample` and `transform`
+/// work, and what is written for binary units only is refused before any work.
+#[test]
+fn real_valued_units_train_evaluate_and_refuse_what_does_not_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let small = [
+        "--hidden",
+        "8",
+        "--limit",
+        "300",
+        "--validation-size",
+        "100",
+        "--epochs",
+        "2",
+        "--quiet",
+    ];
+    run(
+        d,
+        &with(
+            &with(&["train"], &small),
+            &[
+                "--visible",
+                "truncated-gaussian",
+                "--sigma",
+                "learned:0.3",
+                "--method",
+                "pcd",
+                "--lr",
+                "0.01",
+                "--log",
+                "log.jsonl",
+                "-o",
+                "tg.safetensors",
+            ],
+        ),
+    );
+    // The default metrics skip the pseudo-likelihood these units do not have.
+    let log = std::fs::read_to_string(d.join("log.jsonl")).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(log.lines().last().unwrap()).unwrap();
+    assert!(rec["reconstruction_error"].as_f64().unwrap() > 0.0);
+    assert!(rec.get("pseudo_likelihood").is_none(), "{rec}");
+    let info = ok(d, &["info", "tg.safetensors"]);
+    assert!(
+        info.contains("visible units   truncated_gaussian"),
+        "{info}"
+    );
+    assert!(info.contains("(learned:0.3:0.01)"), "{info}");
+    let out = ok(d, &["eval", "tg.safetensors", "--limit", "50", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out[..out.rfind('}').unwrap() + 1]).unwrap();
+    assert_eq!(v["visible_units"], "truncated_gaussian");
+    assert!(v["pseudo_likelihood"].is_null());
+    // auto enumerates the 2⁸ hidden states: a finite log-density.
+    assert!(
+        v["log_likelihood"]["exact"]["estimate"]
+            .as_f64()
+            .unwrap()
+            .is_finite(),
+        "{v}"
+    );
+    let table = ok(d, &["eval", "tg.safetensors", "--limit", "50"]);
+    assert!(table.contains("log-density (exact)"), "{table}");
+    ok(d, &["sample", "tg.safetensors", "-n", "4", "-o", "s.npy"]);
+    ok(
+        d,
+        &[
+            "transform",
+            "tg.safetensors",
+            "--limit",
+            "20",
+            "-o",
+            "f.npy",
+        ],
+    );
+    run(
+        d,
+        &with(
+            &with(&["train"], &small),
+            &[
+                "--visible",
+                "gaussian",
+                "--method",
+                "cd",
+                "-o",
+                "g.safetensors",
+            ],
+        ),
+    );
+    assert!(
+        ok(d, &["info", "g.safetensors"]).contains("sigma           1.0000 to 1.0000 (fixed:1)")
+    );
+    fails(
+        d,
+        &[
+            "train",
+            "--visible",
+            "gaussian",
+            "--method",
+            "emf",
+            "--epochs",
+            "1",
+            "-o",
+            "x.safetensors",
+        ],
+        "EMF training is written for Bernoulli visible units",
+    );
+    fails(
+        d,
+        &[
+            "train",
+            "--visible",
+            "gaussian",
+            "--method",
+            "cd",
+            "--ais",
+            "-o",
+            "x.safetensors",
+        ],
+        "--ais: AIS is written for bernoulli visible units",
+    );
+    fails(
+        d,
+        &[
+            "eval",
+            "tg.safetensors",
+            "--estimator",
+            "ais",
+            "--limit",
+            "10",
+        ],
+        "truncated_gaussian",
+    );
+    fails(
+        d,
+        &[
+            "train",
+            "--visible",
+            "truncated-gaussian:1:0",
+            "-o",
+            "x.safetensors",
+        ],
+        "low < high",
+    );
+    assert!(!d.join("x.safetensors").exists());
+}

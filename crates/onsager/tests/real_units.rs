@@ -327,6 +327,26 @@ fn data_outside_the_units_range_is_refused() {
         ais.log_partition(&g, &onsager::estimate::ais::BaseModel::uniform(3)),
         Err(Error::Unsupported { .. })
     ));
+    // `auto` enumerates a real-valued model whenever it can, even where a (tiny) AIS run would
+    // cost less, since AIS refuses it; a binary model of that size goes to the cheaper AIS.
+    let cheap = onsager::estimate::ais::Ais {
+        runs: 2,
+        schedule: onsager::estimate::ais::AisSchedule::Linear { temperatures: 3 },
+        seed: 0,
+    };
+    let wide = Rbm::<f64>::zeros(30, 24).unwrap();
+    let real = wide
+        .clone()
+        .with_visible(Visible::Gaussian, Array1::ones(30))
+        .unwrap();
+    assert!(matches!(
+        onsager::Estimator::auto(&real, cheap.clone()),
+        onsager::Estimator::Exact
+    ));
+    assert!(matches!(
+        onsager::Estimator::auto(&wide, cheap),
+        onsager::Estimator::Ais { .. }
+    ));
 }
 
 /// Independent Gaussian columns N(μᵢ, sᵢ²): PCD with σ learned moves σ from 1 to the columns'

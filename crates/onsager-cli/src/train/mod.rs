@@ -35,7 +35,6 @@ pub fn run(a: TrainArgs) -> Result<ExitCode> {
 }
 
 fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
-    let metrics: onsager::Metrics = a.metrics.parse().map_err(in_flag_terms)?;
     let resumed: Option<ModelFile<T>> = match &a.resume {
         Some(path) => {
             let given = a.given_flags();
@@ -58,6 +57,20 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     };
     let config = a.config(base)?;
     let params = config.clone().build().map_err(in_flag_terms)?;
+    let real = params.visible.is_real();
+    let metrics: onsager::Metrics = match &a.metrics {
+        Some(m) => m.as_str(),
+        None if real => "recon",
+        None => "pl,recon",
+    }
+    .parse()
+    .map_err(in_flag_terms)?;
+    if real && a.ais {
+        bail!(
+            "--ais: AIS is written for bernoulli visible units; evaluate {} units with `onsager eval --estimator exact` (up to 30 hidden units)",
+            params.visible
+        );
+    }
     if let Some(f) = &resumed {
         if f.epochs_completed >= config.epochs {
             bail!(
@@ -168,8 +181,16 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     let cancel = crate::interrupt::flag();
     // The header goes out before the progress bar exists, so the bar never overdraws it.
     if !a.quiet {
+        let units = if config.visible.is_real() {
+            format!(
+                " and {} visible units (sigma {})",
+                config.visible, config.sigma
+            )
+        } else {
+            String::new()
+        };
         eprintln!(
-            "training {} with {} hidden units on {} rows x {nv} of {} ({}){}",
+            "training {} with {} hidden units{units} on {} rows x {nv} of {} ({}){}",
             config.method,
             config.n_hidden,
             train_x.nrows(),
@@ -275,7 +296,7 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
             &mut crate::interrupt::progress("AIS", a.quiet),
         )?;
         if !a.quiet {
-            eprintln!("{}", crate::eval::line(&est, &ll));
+            eprintln!("{}", crate::eval::line(&est, &ll, "log-likelihood"));
         }
         if let Some(last) = mon.history.last_mut() {
             last.ais_log_likelihood = Some(ll.mean);

@@ -86,6 +86,15 @@ pub struct TrainArgs {
     /// Inverse temperature of the model.
     #[arg(long)]
     pub beta: Option<String>,
+    /// Visible units: `bernoulli`, `gaussian`, `truncated-gaussian` (on [0, 1]) or
+    /// `truncated-gaussian:LOW:HIGH` (docs/maths.md §1b). Real-valued units train by cd and
+    /// pcd; their log-likelihood is a log-density.
+    #[arg(long)]
+    pub visible: Option<String>,
+    /// σ of real-valued visible units: `fixed`, `fixed:S`, `learned`, `learned:S` or
+    /// `learned:S:FLOOR`.
+    #[arg(long)]
+    pub sigma: Option<String>,
     /// Keep the row order instead of reshuffling every epoch.
     #[arg(long)]
     pub no_shuffle: bool,
@@ -108,9 +117,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 1000)]
     pub validation_size: usize,
     /// Per-epoch metrics on the validation rows, comma-separated: pl (pseudo-likelihood),
-    /// recon (reconstruction error), emf (EMF log-likelihood, order 2), or `none`.
-    #[arg(long, default_value = "pl,recon")]
-    pub metrics: String,
+    /// recon (reconstruction error), emf (EMF log-likelihood, order 2), or `none`
+    /// [default: pl,recon; recon for real-valued visible units, which have no pseudo-likelihood].
+    #[arg(long)]
+    pub metrics: Option<String>,
     /// After training, estimate the validation log-likelihood by AIS.
     #[arg(long)]
     pub ais: bool,
@@ -183,6 +193,8 @@ impl TrainArgs {
             decay => "decay",
             init_std => "init_std",
             beta => "beta",
+            visible => "visible",
+            sigma => "sigma",
             seed => "seed"
         );
         if self.no_shuffle {

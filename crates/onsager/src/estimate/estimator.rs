@@ -65,6 +65,9 @@ impl Estimator {
             Layer::Smaller
         };
         match exact::cost(nv, nh, layer) {
+            // AIS is written for binary units: a real-valued model is enumerated whenever it
+            // can be, whatever the cost.
+            Some(_) if layer == Layer::Hidden && rbm.visible_units().is_real() => Estimator::Exact,
             Some(c) if c <= Self::ais_cost(&ais, nv, nh) => Estimator::Exact,
             _ => Estimator::Ais { ais, base: None },
         }

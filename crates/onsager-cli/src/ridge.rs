@@ -120,26 +120,22 @@ fn target_column(
     }
 }
 
-/// The α of a Tikhonov filter (the truncated SVD's k as a number).
-fn alpha_of(f: Filter) -> f64 {
-    match f {
-        Filter::Tikhonov(a) => a,
-        Filter::Truncated(k) => k as f64,
-    }
-}
-
 /// Runs `onsager ridge`.
 pub fn ridge(a: RidgeArgs) -> Result<()> {
     let selection: Selection = a.select.parse()?;
     let kind: FilterKind = a.filter.parse()?;
     let zone = DangerZone { band: a.band };
     zone.check()?;
-    for out in [a.json.as_deref(), a.plots.as_deref()]
-        .into_iter()
-        .flatten()
-    {
-        if out != Path::new("-") && out == a.data {
-            bail!("{}: an output may not be the input", out.display());
+    // Every output is checked before any work, as the other commands check theirs.
+    if let Some(json) = a.json.as_deref().filter(|j| *j != Path::new("-")) {
+        onsager::io::check_output(json, [a.data.as_path()])?;
+    }
+    if let Some(dir) = &a.plots {
+        if !dir.is_dir() {
+            bail!("--plots {}: not a folder", dir.display());
+        }
+        for png in PLOTS {
+            onsager::io::check_output(&dir.join(png), [a.data.as_path()])?;
         }
     }
     let (data, names) = load(&a.data)?;
@@ -216,7 +212,7 @@ pub fn ridge(a: RidgeArgs) -> Result<()> {
             "condition_number": finite(problem.condition_number()),
             "filter": choice.filter.to_string(),
             "selection": selection.to_string(),
-            "alpha": alpha_of(choice.filter),
+            "alpha": choice.filter.parameter(),
             "on_edge": choice.on_edge,
             "coef": coef.to_vec(),
             "intercept": intercept,
@@ -228,7 +224,7 @@ pub fn ridge(a: RidgeArgs) -> Result<()> {
                 "variance_factor": d.variance_factor, "message": d.message(),
             })),
             "path": choice.path.iter().zip(&choice.criterion).map(|(p, c)| json!({
-                "alpha": alpha_of(p.filter), "residual_norm": p.residual_norm,
+                "alpha": p.filter.parameter(), "residual_norm": p.residual_norm,
                 "solution_norm": p.solution_norm, "dof": p.dof, "gcv": finite(p.gcv),
                 "loo": finite(p.loo), "criterion": finite(*c),
             })).collect::<Vec<_>>(),
@@ -262,11 +258,11 @@ fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
-/// lcurve.png, criteria.png and picard.png in `dir`.
+/// The pictures `--plots` writes.
+const PLOTS: [&str; 3] = ["lcurve.png", "criteria.png", "picard.png"];
+
+/// lcurve.png, criteria.png and picard.png in `dir` (checked by `ridge` before any work).
 fn plots(dir: &Path, problem: &Problem, choice: &Choice) -> Result<()> {
-    if !dir.is_dir() {
-        bail!("--plots {}: not a folder", dir.display());
-    }
     let log = |v: f64| v.log10();
     let x_of = |f: Filter| match f {
         Filter::Tikhonov(a) => log(a),

@@ -1008,6 +1008,13 @@ fn ridge_fits_selects_and_refuses_bad_input() {
         &["ridge", "data.csv", "--lambda", "1:0.1:5"],
         "0 < low ≤ high",
     );
+    // An output that is the input, or a --plots that is no folder, is refused before any work.
+    fails(d, &["ridge", "data.csv", "--json", "data.csv"], "data.csv");
+    fails(
+        d,
+        &["ridge", "data.csv", "--plots", "fit.json"],
+        "not a folder",
+    );
     std::fs::write(d.join("nan.csv"), "a,y\n1,2\nnan,3\n4,5\n").unwrap();
     fails(
         d,

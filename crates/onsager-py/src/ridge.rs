@@ -53,16 +53,12 @@ pub fn ridge_fit<'py>(
     let column = |get: &dyn Fn(&onsager_ridge::PathPoint) -> f64| -> Vec<f64> {
         choice.path.iter().map(get).collect()
     };
-    let param = |f: Filter| match f {
-        Filter::Tikhonov(a) => a,
-        Filter::Truncated(k) => k as f64,
-    };
     d.set_item("coef", coef.into_pyarray(py))?;
     d.set_item("intercept", intercept)?;
-    d.set_item("alpha", param(choice.filter))?;
+    d.set_item("alpha", choice.filter.parameter())?;
     d.set_item("index", choice.index)?;
     d.set_item("on_edge", choice.on_edge)?;
-    d.set_item("path_alphas", column(&|p| param(p.filter)))?;
+    d.set_item("path_alphas", column(&|p| p.filter.parameter()))?;
     d.set_item("residual_norms", column(&|p| p.residual_norm))?;
     d.set_item("solution_norms", column(&|p| p.solution_norm))?;
     d.set_item("dof", column(&|p| p.dof))?;

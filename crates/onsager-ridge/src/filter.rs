@@ -38,6 +38,14 @@ impl Filter {
         }
     }
 
+    /// The filter's parameter as a number: α (Tikhonov) or k (truncated SVD).
+    pub fn parameter(&self) -> f64 {
+        match *self {
+            Filter::Tikhonov(a) => a,
+            Filter::Truncated(k) => k as f64,
+        }
+    }
+
     /// The filter factor of direction `i` (from 0) with singular value `s`.
     #[inline]
     pub fn factor(&self, i: usize, s: f64) -> f64 {
@@ -131,6 +139,8 @@ mod tests {
         assert_eq!(Filter::Tikhonov(0.0).factor(3, 2.0), 1.0);
         assert_eq!(Filter::Truncated(2).factor(1, 0.1), 1.0);
         assert_eq!(Filter::Truncated(2).factor(2, 9.0), 0.0);
+        assert_eq!(Filter::Truncated(7).parameter(), 7.0);
+        assert_eq!(Filter::Tikhonov(0.25).parameter(), 0.25);
         for f in [Filter::Tikhonov(1e-8), Filter::Truncated(3)] {
             assert_eq!(f.to_string().parse::<Filter>().unwrap(), f);
         }

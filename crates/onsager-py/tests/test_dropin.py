@@ -224,3 +224,18 @@ def test_every_method_gives_one_model_per_seed_at_both_precisions(kw):
     for name in ("intercept_hidden_", "intercept_visible_", "components_"):
         a, b = getattr(m32, name), getattr(m64, name)
         assert np.max(np.abs(a - b)) / np.max(np.abs(b)) < 1e-5, name
+
+
+def test_the_remedy_names_out_of_range_only_where_there_is_one(bits):
+    X = _with_outside(bits)
+    with pytest.raises(ValueError, match=r"MinMaxScaler\(clip=True\).*out_of_range"):
+        EMFRBM(n_components=4, n_iter=1).fit(X)
+
+    class Strict(EMFRBM):
+        """A subclass keeps the parameter, and so the advice."""
+
+    with pytest.raises(ValueError, match="out_of_range"):
+        Strict(n_components=4, n_iter=1).fit(X)
+    with pytest.warns(UserWarning) as caught:
+        BernoulliRBM(n_components=4, n_iter=1).fit(X)
+    assert all("out_of_range" not in str(w.message) for w in caught)

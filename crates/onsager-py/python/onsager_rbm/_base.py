@@ -67,17 +67,19 @@ _RANGE_POLICIES = {
 }
 
 
-def _remedy(owner):
+def _remedy(choosable):
+    """What to do about values outside [0, 1]; `choosable`: the estimator has an
+    ``out_of_range`` parameter to name."""
     return (
         "Binary RBM units take values in [0, 1] (bits or probabilities): scale the data with "
         "sklearn.preprocessing.MinMaxScaler(clip=True), which also keeps new rows inside "
         "[0, 1]"
         + (", or choose what happens to such values with out_of_range ('warn' or 'clip' "
-           "clips them)" if owner == "EMFRBM" else "")
+           "clips them)" if choosable else "")
     )
 
 
-def _check_unit_interval(X, name="X", owner="the model"):
+def _check_unit_interval(X, name="X", owner="the model", choosable=False):
     """Raises ValueError naming the first value outside [0, 1] (dense or sparse). A negative
     value's message starts as scikit-learn's does ("Negative values in data passed to ...")."""
     first = _first_outside(X)
@@ -87,17 +89,18 @@ def _check_unit_interval(X, name="X", owner="the model"):
     kind = "Negative values" if v < 0 else "Values above 1"
     raise ValueError(
         f"{kind} in data passed to {owner}: {name}[{i}, {j}] = {v!r} is outside [0, 1] "
-        f"({n} value{'s' if n != 1 else ''} in all). {_remedy(owner)}"
+        f"({n} value{'s' if n != 1 else ''} in all). {_remedy(choosable)}"
     )
 
 
-def _into_unit_interval(X, action, name="X", owner="the model", stacklevel=5):
+def _into_unit_interval(X, action, name="X", owner="the model", choosable=False,
+                        stacklevel=5):
     """X with its values outside [0, 1] handled by `action`: 'error' raises (as
     `_check_unit_interval`), 'warn' clips them with a UserWarning naming the first and how
     many, 'clip' clips them silently. Returns X itself when nothing lies outside, else a
     clipped copy (sparse stays sparse)."""
     if action == "error":
-        _check_unit_interval(X, name, owner)
+        _check_unit_interval(X, name, owner, choosable)
         return X
     first = _first_outside(X)
     if first is None:
@@ -106,7 +109,7 @@ def _into_unit_interval(X, action, name="X", owner="the model", stacklevel=5):
         i, j, v, n = first
         warnings.warn(
             f"{owner}: {n} value{'s' if n != 1 else ''} outside [0, 1] (first {name}[{i}, {j}] "
-            f"= {v!r}) {'were' if n != 1 else 'was'} clipped into [0, 1]. {_remedy(owner)}",
+            f"= {v!r}) {'were' if n != 1 else 'was'} clipped into [0, 1]. {_remedy(choosable)}",
             UserWarning,
             stacklevel=stacklevel,
         )
@@ -164,7 +167,10 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _check_values(self, X, *, fit, name="X"):
         """X with its values outside [0, 1] refused or clipped, as the range policy says."""
-        return _into_unit_interval(X, self._range_action(fit), name, type(self).__name__)
+        return _into_unit_interval(
+            X, self._range_action(fit), name, type(self).__name__,
+            choosable="out_of_range" in self.get_params(deep=False),
+        )
 
     def _model(self, dtype):
         """(components, intercept_visible, intercept_hidden) in `dtype` (no copy if it is

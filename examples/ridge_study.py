@@ -30,19 +30,10 @@ from sklearn.datasets import load_breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
-from onsager_rbm import TikhonovRidgeCV
+from onsager_rbm import TikhonovRidgeCV, closed_form_error, shaw
 
 P_SYNTH = 100
 SIGMA = 0.5
-
-
-def closed_form(n, p, sigma, w2):
-    """(bias^2, variance) of the minimum-norm solution, or None next to the pole."""
-    if n > p + 1:
-        return 0.0, sigma**2 * p / (n - p - 1)
-    if n < p - 1:
-        return w2 * (1 - n / p), sigma**2 * n / (p - n - 1)
-    return None
 
 
 def fit_coef(X, y, alpha, **kw):
@@ -65,7 +56,7 @@ def double_descent(ns, reps):
             bias2.append(np.sum((w_signal - w) ** 2))
             var.append(np.sum(w_noise**2))
             total.append(np.sum((w_signal + w_noise - w) ** 2))
-        cf = closed_form(n, P_SYNTH, SIGMA, 1.0)
+        cf = closed_form_error(n, P_SYNTH, SIGMA, 1.0)
         se = lambda v: float(np.std(v, ddof=1) / np.sqrt(len(v)))
         rows.append({
             "n": n, "bias2": float(np.mean(bias2)), "bias2_se": se(bias2),
@@ -113,18 +104,6 @@ def breast_cancer(ns, reps):
             row[f"{k}_median_alpha"] = float(np.median(v))
         rows.append(row)
     return rows
-
-
-def shaw(n):
-    """Shaw's test problem (as in onsager_ridge::problems::shaw)."""
-    h = np.pi / n
-    t = -np.pi / 2 + (np.arange(n) + 0.5) * h
-    s, tt = np.meshgrid(t, t, indexing="ij")
-    u = np.pi * (np.sin(s) + np.sin(tt))
-    sinc = np.where(np.abs(u) < 1e-12, 1.0, np.sin(u) / np.where(u == 0, 1, u))
-    A = h * (np.cos(s) + np.cos(tt)) ** 2 * sinc**2
-    x = 2 * np.exp(-6 * (t - 0.8) ** 2) + np.exp(-2 * (t + 0.5) ** 2)
-    return A, x
 
 
 def hansen(draws, n=64, rho=0.9, level=1e-3):

@@ -39,5 +39,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(files::load, m)?)?;
     m.add_function(wrap_pyfunction!(convert::data_address, m)?)?;
     m.add_function(wrap_pyfunction!(ridge::ridge_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(ridge::ridge_shaw, m)?)?;
+    m.add_function(wrap_pyfunction!(ridge::ridge_closed_form, m)?)?;
     Ok(())
 }

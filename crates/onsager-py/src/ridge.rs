@@ -78,3 +78,26 @@ pub fn ridge_fit<'py>(
     d.set_item("danger", danger)?;
     Ok(d)
 }
+
+/// Shaw's test problem of size `n` (`onsager_ridge::problems::shaw`): (A, x).
+#[pyfunction]
+pub fn ridge_shaw<'py>(
+    py: Python<'py>,
+    n: usize,
+) -> PyResult<(
+    Bound<'py, numpy::PyArray2<f64>>,
+    Bound<'py, numpy::PyArray1<f64>>,
+)> {
+    if n == 0 {
+        return Err(PyValueError::new_err("shaw: n must be at least 1"));
+    }
+    let (a, x) = onsager_ridge::problems::shaw(n);
+    Ok((a.into_pyarray(py), x.into_pyarray(py)))
+}
+
+/// The closed-form expected error (bias², variance) of minimum-norm least squares on an
+/// isotropic Gaussian design (`onsager_ridge::theory::closed_form`), or None next to the pole.
+#[pyfunction]
+pub fn ridge_closed_form(n: usize, p: usize, sigma: f64, w_norm2: f64) -> Option<(f64, f64)> {
+    onsager_ridge::theory::closed_form(n, p, sigma, w_norm2).map(|e| (e.bias2, e.variance))
+}

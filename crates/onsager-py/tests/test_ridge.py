@@ -113,3 +113,22 @@ def test_sklearn_compatible(estimator, check):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # grid-edge notes on the checks' toy data
         check(estimator)
+
+
+def test_shaw_and_the_closed_forms_are_the_crates_and_their_definitions():
+    from onsager_rbm import closed_form_error, shaw
+
+    A, x = shaw(8)
+    h = np.pi / 8
+    t = -np.pi / 2 + (np.arange(8) + 0.5) * h
+    s, tt = np.meshgrid(t, t, indexing="ij")
+    u = np.pi * (np.sin(s) + np.sin(tt))
+    # sin(u)/u = np.sinc(u/pi), 1 where u = 0 (the anti-diagonal, sin s = -sin t).
+    np.testing.assert_allclose(A, h * (np.cos(s) + np.cos(tt)) ** 2 * np.sinc(u / np.pi) ** 2,
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(x, 2 * np.exp(-6 * (t - 0.8) ** 2) + np.exp(-2 * (t + 0.5) ** 2))
+    assert closed_form_error(150, 100, 0.5, 1.0) == pytest.approx((0.0, 0.25 * 100 / 49))
+    assert closed_form_error(40, 100, 0.5, 1.0) == pytest.approx((0.6, 0.25 * 40 / 59))
+    assert closed_form_error(100, 100, 0.5, 1.0) is None
+    with pytest.raises(ValueError):
+        shaw(0)

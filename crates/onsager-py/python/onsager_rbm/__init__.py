@@ -6,7 +6,8 @@ core.
 - :class:`EMFRBM`: every method (EMF orders 1-3, CD-k, PCD-k), schedules, momentum, weight
   decay, log-likelihood estimates (exact, AIS, EMF), sampling and per-epoch history.
 - :class:`TikhonovRidgeCV`: ridge regression with the penalty chosen by GCV, leave-one-out or
-  the L-curve, and the diagnostics of where ridge fails (the ``onsager-ridge`` crate).
+  the L-curve, and the diagnostics of where ridge fails (the ``onsager-ridge`` crate), with
+  :func:`shaw` and :func:`closed_form_error` from the same crate for the study.
 - :func:`load`: read a model file written by ``onsager train`` or by ``.save(path)``.
 """
 
@@ -19,7 +20,7 @@ from ._bernoulli import BernoulliRBM
 from ._emf import EMFRBM
 from ._likelihood import LogLikelihood
 from ._options import params_of_options
-from ._ridge import TikhonovRidgeCV
+from ._ridge import TikhonovRidgeCV, closed_form_error, shaw
 
 __version__ = _core.__version__
 
@@ -100,4 +101,7 @@ def load(path):
     return est
 
 
-__all__ = ["BernoulliRBM", "EMFRBM", "LogLikelihood", "TikhonovRidgeCV", "load", "__version__"]
+__all__ = [
+    "BernoulliRBM", "EMFRBM", "LogLikelihood", "TikhonovRidgeCV", "closed_form_error", "load",
+    "shaw", "__version__",
+]

@@ -170,3 +170,16 @@ class TikhonovRidgeCV(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
         return X @ self.coef_ + self.intercept_
+
+
+def shaw(n):
+    """Shaw's one-dimensional image-restoration problem of size n (docs/maths.md §8.7), the
+    test problem with a known L-curve corner: returns (A, x) with A of shape (n, n)."""
+    return _core.ridge_shaw(int(n))
+
+
+def closed_form_error(n, p, sigma, w_norm2):
+    """(bias², variance) of the expected error ||w_hat - w*||² of minimum-norm least squares
+    on an n x p design of independent N(0, 1) entries with noise sigma and ||w*||² = w_norm2
+    (docs/maths.md §8.6), or None for p - 1 <= n <= p + 1, where it is infinite."""
+    return _core.ridge_closed_form(int(n), int(p), float(sigma), float(w_norm2))

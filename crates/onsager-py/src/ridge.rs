@@ -79,15 +79,15 @@ pub fn ridge_fit<'py>(
     Ok(d)
 }
 
-/// Shaw's test problem of size `n` (`onsager_ridge::problems::shaw`): (A, x).
-#[pyfunction]
-pub fn ridge_shaw<'py>(
-    py: Python<'py>,
-    n: usize,
-) -> PyResult<(
+/// A matrix and a vector, as numpy arrays.
+type MatrixAndVector<'py> = (
     Bound<'py, numpy::PyArray2<f64>>,
     Bound<'py, numpy::PyArray1<f64>>,
-)> {
+);
+
+/// Shaw's test problem of size `n` (`onsager_ridge::problems::shaw`): (A, x).
+#[pyfunction]
+pub fn ridge_shaw<'py>(py: Python<'py>, n: usize) -> PyResult<MatrixAndVector<'py>> {
     if n == 0 {
         return Err(PyValueError::new_err("shaw: n must be at least 1"));
     }

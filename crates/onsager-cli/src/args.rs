@@ -1,13 +1,14 @@
-//! Arguments shared by several commands: where data comes from and how it is preprocessed.
+//! Arguments shared by several commands: where data comes from and how it is preprocessed,
+//! and how the library's option keys read as this command line's flags.
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ndarray::Array2;
 use onsager::data::{self, Dataset, Preprocess, Scaling, Split};
 use onsager::estimate::ais::{Ais, AisSchedule};
-use onsager::Float;
+use onsager::{Error, Float};
 
 /// Where the data comes from.
 #[derive(Args, Clone, Debug)]
@@ -136,7 +137,7 @@ impl DataArgs {
         let (dataset, name) = self.dataset(split)?;
         let (x, scaling) = dataset.prepare_scaled::<T>(how).map_err(|e| match e {
             onsager::Error::InvalidParam { .. } => {
-                crate::train::in_flag_terms(e).context(format!("in {name}"))
+                in_flag_terms(e).context(format!("in {name}"))
             }
             onsager::Error::OutOfRange { .. } => anyhow::anyhow!(
                 "{e} in {name}: --preprocess scale maps the data's own range onto [0, 1], --preprocess range --range LOW,HIGH a given one"
@@ -253,5 +254,28 @@ impl AisArgs {
             e => e.into(),
         })?;
         Ok(ais)
+    }
+}
+
+/// The library's option keys as this command line spells its flags.
+pub fn flag(key: &str) -> String {
+    match key {
+        "n_hidden" => "--hidden".into(),
+        "learning_rate" => "--lr".into(),
+        "shuffle" => "--no-shuffle".into(),
+        "option" => "an option".into(),
+        k => format!("--{}", k.replace('_', "-")),
+    }
+}
+
+/// A library error, with a parameter named by its flag.
+pub fn in_flag_terms(e: Error) -> anyhow::Error {
+    match e {
+        Error::InvalidParam {
+            name,
+            value,
+            reason,
+        } => anyhow!("{} {value}: {reason}", flag(name)),
+        e => e.into(),
     }
 }

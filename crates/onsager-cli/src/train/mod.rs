@@ -15,9 +15,9 @@ use onsager::estimate::ais::BaseModel;
 use onsager::io::model::{self, ModelFile};
 use onsager::{EpochMetrics, Estimator, Float, TrainConfig, Trainer};
 
-use crate::args::{DataArgs, Dtype};
+use crate::args::{in_flag_terms, DataArgs, Dtype};
 use monitor::CliMonitor;
-pub use options::{in_flag_terms, with_defaults_in_help, TrainArgs};
+pub use options::{with_defaults_in_help, TrainArgs};
 
 /// Runs `onsager train`; returns the exit code (130 after Ctrl-C, with the model written).
 pub fn run(a: TrainArgs) -> Result<ExitCode> {

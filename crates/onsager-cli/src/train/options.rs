@@ -3,11 +3,11 @@
 
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use clap::Args;
-use onsager::{Error, TrainConfig};
+use onsager::TrainConfig;
 
-use crate::args::{parse_shape, AisArgs, DataArgs, Dtype};
+use crate::args::{flag, in_flag_terms, parse_shape, AisArgs, DataArgs, Dtype};
 
 /// `onsager train` options. Training options left out take the library's defaults (or, with
 /// `--resume`, the values stored in the file).
@@ -138,29 +138,6 @@ pub struct TrainArgs {
     /// Print nothing but errors.
     #[arg(short, long)]
     pub quiet: bool,
-}
-
-/// The library's option keys as this command line spells its flags.
-fn flag(key: &str) -> String {
-    match key {
-        "n_hidden" => "--hidden".into(),
-        "learning_rate" => "--lr".into(),
-        "shuffle" => "--no-shuffle".into(),
-        "option" => "an option".into(),
-        k => format!("--{}", k.replace('_', "-")),
-    }
-}
-
-/// A library error, with a parameter named by its flag.
-pub fn in_flag_terms(e: Error) -> anyhow::Error {
-    match e {
-        Error::InvalidParam {
-            name,
-            value,
-            reason,
-        } => anyhow!("{} {value}: {reason}", flag(name)),
-        e => e.into(),
-    }
 }
 
 impl TrainArgs {

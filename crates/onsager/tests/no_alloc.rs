@@ -5,7 +5,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndarray::Array2;
-use onsager::{BatchProgress, EmfOrder, Method, Monitor, Persistence, TrainParams, Trainer};
+use onsager::{
+    BatchProgress, EmfOrder, Method, Monitor, Persistence, Sigma, TrainParams, Trainer, Visible,
+};
 
 struct Counting;
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
@@ -65,10 +67,31 @@ fn steady_state_mini_batches_allocate_nothing() {
                 },
                 weighting: onsager::Weighting::FreeEnergy,
             },
-        ] {
+        ]
+        .into_iter()
+        .map(|m| (m, Visible::Bernoulli, Sigma::default()))
+        // Real-valued units (docs/maths.md §1b): the sampled methods, σ fixed and learned.
+        .chain([
+            (
+                Method::Cd { k: 1 },
+                Visible::TRUNCATED_UNIT,
+                Sigma::default(),
+            ),
+            (
+                Method::Pcd { k: 1, chains: 100 },
+                Visible::Gaussian,
+                Sigma::Learned {
+                    init: 0.5,
+                    floor: 0.01,
+                },
+            ),
+        ]) {
+            let (method, visible, sigma) = method;
             let p = TrainParams::builder()
                 .n_hidden(500)
                 .method(method)
+                .visible(visible)
+                .sigma(sigma)
                 .batch_size(100)
                 .epochs(2)
                 .threads(threads)
@@ -83,7 +106,7 @@ fn steady_state_mini_batches_allocate_nothing() {
             assert_eq!(
                 grown,
                 0,
-                "{method:?} with {threads} threads: {grown} allocations over {} batches",
+                "{method:?} ({visible}) with {threads} threads: {grown} allocations over {} batches",
                 counts.len() - 1
             );
         }

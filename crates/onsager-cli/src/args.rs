@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use ndarray::Array2;
 use onsager::data::{self, Dataset, Preprocess, Scaling, Split};
 use onsager::estimate::ais::{Ais, AisSchedule};
-use onsager::{Error, Float};
+use onsager::{Error, Float, Visible};
 
 /// Where the data comes from.
 #[derive(Args, Clone, Debug)]
@@ -131,11 +131,12 @@ impl DataArgs {
         })
     }
 
-    /// The data of `split`, prepared as `T`.
-    pub fn load<T: Float>(&self, split: Split, seed: u64) -> Result<Loaded<T>> {
+    /// The data of `split`, prepared as `T` for visible units of type `visible` (whose range
+    /// the prepared values must lie in).
+    pub fn load<T: Float>(&self, split: Split, seed: u64, visible: Visible) -> Result<Loaded<T>> {
         let how = self.preprocess(seed)?;
         let (dataset, name) = self.dataset(split)?;
-        let (x, scaling) = dataset.prepare_scaled::<T>(how).map_err(|e| match e {
+        let (x, scaling) = dataset.prepare_for::<T>(how, visible).map_err(|e| match e {
             onsager::Error::InvalidParam { .. } => {
                 in_flag_terms(e).context(format!("in {name}"))
             }

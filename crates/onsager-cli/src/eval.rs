@@ -102,7 +102,7 @@ pub fn eval(a: EvalArgs) -> Result<()> {
 fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
     let file: ModelFile<T> = model::load(&a.model)?;
     let rbm = &file.rbm;
-    let data = a.data.load::<T>(Split::Test, a.seed)?;
+    let data = a.data.load::<T>(Split::Test, a.seed, rbm.visible_units())?;
     let x = data.x.view();
     if x.ncols() != rbm.n_visible() {
         bail!(

@@ -90,7 +90,7 @@ fn sample_typed<T: Float>(a: &SampleArgs) -> Result<()> {
             })
         }
         Start::Data => {
-            let d = a.data.load::<T>(Split::Test, a.seed)?;
+            let d = a.data.load::<T>(Split::Test, a.seed, rbm.visible_units())?;
             if d.x.ncols() != nv {
                 bail!(
                     "the model has {nv} visible units but {} has {} columns",

@@ -55,7 +55,7 @@ fn transform_typed<T: Float>(a: &TransformArgs) -> Result<()> {
         SplitArg::Test => Split::Test,
     };
     let file: ModelFile<T> = model::load(&a.model)?;
-    let data = a.data.load::<T>(split, 0)?;
+    let data = a.data.load::<T>(split, 0, file.rbm.visible_units())?;
     let h = file.rbm.hidden_probs(data.x.view())?;
     onsager::io::npy::write_float(&a.out, h.view())?;
     eprintln!(

@@ -1173,4 +1173,64 @@ fn real_valued_units_train_evaluate_and_refuse_what_does_not_apply() {
         "low < high",
     );
     assert!(!d.join("x.safetensors").exists());
+
+    // Real-valued data as it is: Gaussian units take negative values from a CSV, and the
+    // commands that read data check it against the model's range, not [0, 1].
+    let rows: Vec<String> = (0..40)
+        .map(|i| {
+            let t = i as f64 * 0.37;
+            format!("{:.4},{:.4},{:.4}", t.sin() * 2.0, -t.cos(), t % 3.0 - 1.5)
+        })
+        .collect();
+    std::fs::write(d.join("real.csv"), rows.join("\n")).unwrap();
+    let g = [
+        "train",
+        "real.csv",
+        "--visible",
+        "gaussian",
+        "--method",
+        "cd",
+        "--hidden",
+        "2",
+        "--epochs",
+        "1",
+        "--quiet",
+        "-o",
+        "real.safetensors",
+    ];
+    ok(d, &g);
+    let out = ok(d, &["eval", "real.safetensors", "real.csv", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out[..out.rfind('}').unwrap() + 1]).unwrap();
+    assert!(
+        v["log_likelihood"]["exact"]["estimate"]
+            .as_f64()
+            .unwrap()
+            .is_finite(),
+        "{v}"
+    );
+    ok(
+        d,
+        &[
+            "transform",
+            "real.safetensors",
+            "real.csv",
+            "-o",
+            "real.npy",
+        ],
+    );
+    // Truncated units on [0, 1] still refuse a negative value, naming it.
+    fails(
+        d,
+        &[
+            "train",
+            "real.csv",
+            "--visible",
+            "truncated-gaussian",
+            "--method",
+            "cd",
+            "-o",
+            "x.safetensors",
+        ],
+        "outside [0, 1]",
+    );
 }

@@ -15,6 +15,7 @@ pub fn python_name(name: &str) -> &str {
         "schedule" => "learning_rate_schedule",
         "seed" => "random_state",
         "threads" => "n_threads",
+        "visible_units" => "visible",
         other => other,
     }
 }

@@ -57,12 +57,12 @@ pub fn save<'py>(
     let path = path.to_string_lossy().into_owned();
     let ck = checkpoint.as_deref();
     match model {
-        ModelArgs::F32(c, a, b) => {
-            let rbm = rbm_of(&c, &a, &b)?;
+        ModelArgs::F32(c, a, b, v, s) => {
+            let rbm = rbm_of(&c, &a, &b, &v, &s)?;
             py.detach(|| save_t(&path, rbm, config, history, ck, extra))
         }
-        ModelArgs::F64(c, a, b) => {
-            let rbm = rbm_of(&c, &a, &b)?;
+        ModelArgs::F64(c, a, b, v, s) => {
+            let rbm = rbm_of(&c, &a, &b, &v, &s)?;
             py.detach(|| save_t(&path, rbm, config, history, ck, extra))
         }
     }

@@ -152,6 +152,7 @@ fn log_likelihood_t<'py, T: Num>(
     d.set_item("upper", ll.upper.unwrap_or(f64::NAN))?;
     d.set_item("log_z", ll.log_z)?;
     d.set_item("converged", ll.converged)?;
+    d.set_item("quantity", rbm.visible_units().log_likelihood_word())?;
     Ok(d)
 }
 

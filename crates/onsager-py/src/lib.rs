@@ -3,9 +3,10 @@
 //! These functions are the package's private engine; the public API is the scikit-learn
 //! estimators in `python/onsager_rbm`. Conventions:
 //!
-//! - A model crosses as a tuple `(components, intercept_visible, intercept_hidden)` in
-//!   scikit-learn's orientation (components is nh × nv, that is Wᵀ), all of one dtype, float32
-//!   or float64; data arrays come in the same dtype. Data is read in place (no copy) whatever
+//! - A model crosses as a tuple `(components, intercept_visible, intercept_hidden, visible,
+//!   sigma)` in scikit-learn's orientation (components is nh × nv, that is Wᵀ), the arrays all
+//!   of one dtype, float32 or float64, `visible` the unit type's text and `sigma` the visible
+//!   standard deviations (ones for Bernoulli units); data arrays come in the same dtype. Data is read in place (no copy) whatever
 //!   its strides; the model, which is small, is copied into a Rust `onsager::Rbm` per call.
 //! - Every computation runs with the GIL released.
 //! - Library errors become `ValueError` (bad input or parameters), `OSError` (files) or
@@ -38,6 +39,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(files::save, m)?)?;
     m.add_function(wrap_pyfunction!(files::load, m)?)?;
     m.add_function(wrap_pyfunction!(convert::data_address, m)?)?;
+    m.add_function(wrap_pyfunction!(convert::visible_units, m)?)?;
     m.add_function(wrap_pyfunction!(ridge::ridge_fit, m)?)?;
     m.add_function(wrap_pyfunction!(ridge::ridge_shaw, m)?)?;
     m.add_function(wrap_pyfunction!(ridge::ridge_closed_form, m)?)?;

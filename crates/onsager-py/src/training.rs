@@ -240,7 +240,7 @@ pub fn train<'py>(
         ($T:ty, $variant:ident, $x:expr) => {{
             let init = match init {
                 None => None,
-                Some(ModelArgs::$variant(c, a, b)) => Some(rbm_of(&c, &a, &b)?),
+                Some(ModelArgs::$variant(c, a, b, v, s)) => Some(rbm_of(&c, &a, &b, &v, &s)?),
                 Some(_) => return Err(dtype_err()),
             };
             let eval = match eval_x {

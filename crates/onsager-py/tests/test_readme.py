@@ -12,15 +12,20 @@ def test_readme_python_quick_start(tmp_path):
     text = (REPO / "README.md").read_text()
     section = text.split("## Quick start (Python)", 1)[1].split("\n## ", 1)[0]
     code = re.findall(r"```python\n(.*?)```", section, re.S)
-    assert len(code) == 1, "one Python block in the quick start"
+    assert len(code) == 2, "the quick start and the real-valued units' block"
     out = io.StringIO()
     cwd = os.getcwd()
     os.chdir(tmp_path)
+    scope = {}
     try:
         with contextlib.redirect_stdout(out):
-            exec(compile(code[0], "README.md", "exec"), {})
+            for block in code:  # in order, in one namespace, as a reader runs them
+                exec(compile(block, "README.md", "exec"), scope)
     finally:
         os.chdir(cwd)
+    grey = scope["grey"]
+    assert grey.sigma_.shape == (64,) and (grey.sigma_ > 0).all()
+    assert not hasattr(grey, "score_samples")
     printed = out.getvalue()
     accuracy = float(re.search(r"accuracy (\S+)", printed).group(1))
     assert accuracy > 0.9, printed

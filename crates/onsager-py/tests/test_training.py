@@ -279,7 +279,7 @@ def test_constructor_defaults_are_the_core_defaults():
     core = dict(_core.default_options())
     sent = dict((k, str(v)) for k, v in EMFRBM()._options(seed=0))
     for key in ("method", "n_hidden", "batch_size", "epochs", "order", "iterations",
-                "persistence", "solver", "reseed", "weighting"):
+                "persistence", "solver", "reseed", "weighting", "visible"):
         assert sent[key].lower() == core[key], key
     for key in ("learning_rate", "damping", "tolerance", "momentum", "init_std"):
         assert float(sent[key]) == float(core[key]), key

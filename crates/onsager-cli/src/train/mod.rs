@@ -95,7 +95,9 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     let ais = a.ais.then(|| a.ais_args.ais(config.seed)).transpose()?;
 
     // Training and validation rows.
-    let loaded = a.data.load::<T>(Split::Train, config.seed)?;
+    let loaded = a
+        .data
+        .load::<T>(Split::Train, config.seed, config.visible)?;
     let mut train_x = loaded.x;
     let mut validation = None;
     if let Some(f) = a.validation_split {
@@ -117,9 +119,13 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
             data: Some(p.clone()),
             ..a.data.clone()
         };
-        validation = Some(args.load::<T>(Split::Test, config.seed)?.x);
+        validation = Some(args.load::<T>(Split::Test, config.seed, config.visible)?.x);
     } else if a.data.has_test_split() {
-        validation = Some(a.data.load::<T>(Split::Test, config.seed)?.x);
+        validation = Some(
+            a.data
+                .load::<T>(Split::Test, config.seed, config.visible)?
+                .x,
+        );
     }
     let validation = validation.map(|v| {
         v.slice(s![..v.nrows().min(a.validation_size), ..])

@@ -84,10 +84,13 @@ def load(path):
             est.feature_names_in_ = np.asarray(names, dtype=object)
     except (ValueError, TypeError, KeyError) as e:
         raise ValueError(f"{path}: the metadata entry `{entry}` is damaged: {e}") from None
-    components, visible, hidden = d["model"]
+    components, visible, hidden, units, sigma = d["model"]
     est.components_ = components
     est.intercept_visible_ = visible
     est.intercept_hidden_ = hidden
+    est._visible_units = units
+    if _core.visible_units(units)[3]:
+        est.sigma_ = sigma
     est.n_features_in_ = components.shape[1]
     est._n_features_out = components.shape[0]
     est._seed = int(params.get("random_state") or 0)

@@ -10,6 +10,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _core
@@ -37,27 +38,33 @@ def _text(value):
     return str(value)
 
 
-def _first_outside(X):
-    """(row, column, value, count) of the first value of X (dense or sparse) outside [0, 1] and
-    how many there are, or None when all lie inside. The first is a negative value if there is
-    one (scikit-learn's message for negative input is the one users know)."""
+def _units(text):
+    """(canonical text, low, high, real) of a visible unit type's text, as the core parses it
+    (``onsager::Visible``): the interval the values lie in is ±inf for Gaussian units."""
+    return _core.visible_units(text)
+
+
+def _first_outside(X, low=0.0, high=1.0):
+    """(row, column, value, count) of the first value of X (dense or sparse) outside
+    [low, high] and how many there are, or None when all lie inside. The first is one below
+    `low` if there is one (scikit-learn's message for negative input is the one users know)."""
     values = X.data if sp.issparse(X) else X
-    if values.size == 0 or (values.min() >= 0 and values.max() <= 1):
+    if values.size == 0 or (values.min() >= low and values.max() <= high):
         return None
-    negative = values.min() < 0
+    below = values.min() < low
     if sp.issparse(X):
         coo = X.tocoo()
-        bad = coo.data < 0 if negative else coo.data > 1
+        bad = coo.data < low if below else coo.data > high
         k = int(np.flatnonzero(bad)[0])
         i, j, v = int(coo.row[k]), int(coo.col[k]), coo.data[k]
     else:
-        i, j = (int(t) for t in np.argwhere(X < 0 if negative else X > 1)[0])
+        i, j = (int(t) for t in np.argwhere(X < low if below else X > high)[0])
         v = X[i, j]
-    return i, j, float(v), int(np.count_nonzero((values < 0) | (values > 1)))
+    return i, j, float(v), int(np.count_nonzero((values < low) | (values > high)))
 
 
-# What an estimator does with values outside [0, 1] (``EMFRBM(out_of_range=...)``): at fit
-# (fit, partial_fit) and at inference (every other method that takes data).
+# What an estimator does with values outside its units' range (``EMFRBM(out_of_range=...)``):
+# at fit (fit, partial_fit) and at inference (every other method that takes data).
 _RANGE_POLICIES = {
     # policy: (at fit, at inference), each 'error', 'warn' (clip with a warning) or 'clip'
     "error-fit": ("error", "warn"),
@@ -67,57 +74,80 @@ _RANGE_POLICIES = {
 }
 
 
-def _remedy(choosable):
-    """What to do about values outside [0, 1]; `choosable`: the estimator has an
-    ``out_of_range`` parameter to name."""
+def _interval(low, high):
+    return f"[{low:g}, {high:g}]"
+
+
+def _remedy(choosable, units="bernoulli", low=0.0, high=1.0):
+    """What to do about values outside [low, high], the range of `units` (the core's text of
+    the visible unit type); `choosable`: the estimator has an ``out_of_range`` parameter to
+    name."""
+    where = _interval(low, high)
+    if units == "bernoulli":
+        what = "Binary RBM units take values in [0, 1] (bits or probabilities)"
+        scaler = "sklearn.preprocessing.MinMaxScaler(clip=True)"
+    else:
+        what = f"Truncated-Gaussian units take values in {where}"
+        scaler = (
+            "sklearn.preprocessing.MinMaxScaler(clip=True)"
+            if (low, high) == (0.0, 1.0)
+            else f"sklearn.preprocessing.MinMaxScaler(feature_range=({low:g}, {high:g}), clip=True)"
+        )
     return (
-        "Binary RBM units take values in [0, 1] (bits or probabilities): scale the data with "
-        "sklearn.preprocessing.MinMaxScaler(clip=True), which also keeps new rows inside "
-        "[0, 1]"
+        f"{what}: scale the data with {scaler}, which also keeps new rows inside {where}"
         + (", or choose what happens to such values with out_of_range ('warn' or 'clip' "
            "clips them)" if choosable else "")
     )
 
 
-def _check_unit_interval(X, name="X", owner="the model", choosable=False):
-    """Raises ValueError naming the first value outside [0, 1] (dense or sparse). A negative
-    value's message starts as scikit-learn's does ("Negative values in data passed to ...")."""
-    first = _first_outside(X)
+def _check_range(X, name="X", owner="the model", choosable=False, units="bernoulli"):
+    """Raises ValueError naming the first value outside the range of `units` (dense or
+    sparse; Gaussian units have none). A negative value's message starts as scikit-learn's
+    does ("Negative values in data passed to ...")."""
+    _, low, high, _ = _units(units)
+    first = _first_outside(X, low, high)
     if first is None:
         return
     i, j, v, n = first
-    kind = "Negative values" if v < 0 else "Values above 1"
+    if v < low:
+        kind = "Negative values" if low == 0 else f"Values below {low:g}"
+    else:
+        kind = f"Values above {high:g}"
     raise ValueError(
-        f"{kind} in data passed to {owner}: {name}[{i}, {j}] = {v!r} is outside [0, 1] "
-        f"({n} value{'s' if n != 1 else ''} in all). {_remedy(choosable)}"
+        f"{kind} in data passed to {owner}: {name}[{i}, {j}] = {v!r} is outside "
+        f"{_interval(low, high)} ({n} value{'s' if n != 1 else ''} in all). "
+        f"{_remedy(choosable, units, low, high)}"
     )
 
 
-def _into_unit_interval(X, action, name="X", owner="the model", choosable=False,
-                        stacklevel=5):
-    """X with its values outside [0, 1] handled by `action`: 'error' raises (as
-    `_check_unit_interval`), 'warn' clips them with a UserWarning naming the first and how
-    many, 'clip' clips them silently. Returns X itself when nothing lies outside, else a
-    clipped copy (sparse stays sparse)."""
+def _into_range(X, action, name="X", owner="the model", choosable=False, units="bernoulli",
+                stacklevel=5):
+    """X with its values outside the range of `units` handled by `action`: 'error' raises (as
+    `_check_range`), 'warn' clips them with a UserWarning naming the first and how many,
+    'clip' clips them silently. Returns X itself when nothing lies outside, else a clipped
+    copy (sparse stays sparse)."""
     if action == "error":
-        _check_unit_interval(X, name, owner, choosable)
+        _check_range(X, name, owner, choosable, units)
         return X
-    first = _first_outside(X)
+    _, low, high, _ = _units(units)
+    first = _first_outside(X, low, high)
     if first is None:
         return X
+    where = _interval(low, high)
     if action == "warn":
         i, j, v, n = first
         warnings.warn(
-            f"{owner}: {n} value{'s' if n != 1 else ''} outside [0, 1] (first {name}[{i}, {j}] "
-            f"= {v!r}) {'were' if n != 1 else 'was'} clipped into [0, 1]. {_remedy(choosable)}",
+            f"{owner}: {n} value{'s' if n != 1 else ''} outside {where} (first {name}[{i}, {j}] "
+            f"= {v!r}) {'were' if n != 1 else 'was'} clipped into {where}. "
+            f"{_remedy(choosable, units, low, high)}",
             UserWarning,
             stacklevel=stacklevel,
         )
     if sp.issparse(X):
         X = X.copy()
-        np.clip(X.data, 0, 1, out=X.data)
+        np.clip(X.data, low, high, out=X.data)
         return X
-    return np.clip(X, 0, 1)
+    return np.clip(X, low, high)
 
 
 def _dense_blocks(X, dtype):
@@ -166,19 +196,39 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return _RANGE_POLICIES[policy][0 if fit else 1]
 
     def _check_values(self, X, *, fit, name="X"):
-        """X with its values outside [0, 1] refused or clipped, as the range policy says."""
-        return _into_unit_interval(
+        """X with its values outside the visible units' range ([0, 1] for binary units, the
+        interval of truncated-Gaussian ones, none for Gaussian ones) refused or clipped, as
+        the range policy says."""
+        return _into_range(
             X, self._range_action(fit), name, type(self).__name__,
             choosable="out_of_range" in self.get_params(deep=False),
+            units=self._visible_text(fit),
         )
 
+    def _visible_text(self, fit=False):
+        """The core's text of the visible unit type: the fitted model's (inference), or the
+        ``visible`` parameter's (at fit, or before the first fit)."""
+        if not fit and hasattr(self, "components_"):
+            return getattr(self, "_visible_units", "bernoulli")
+        return _units(getattr(self, "visible", "bernoulli"))[0]
+
+    def _is_binary(self):
+        """Whether the visible units are binary (the fitted model's, else the parameter's)."""
+        return not _units(self._visible_text())[3]
+
     def _model(self, dtype):
-        """(components, intercept_visible, intercept_hidden) in `dtype` (no copy if it is
-        already the model's dtype)."""
+        """The model tuple the core takes, (components, intercept_visible, intercept_hidden,
+        visible, sigma), the arrays in `dtype` (no copy if it is already the model's dtype);
+        σ is ones for binary units."""
+        sigma = getattr(self, "sigma_", None)
+        if sigma is None:
+            sigma = np.ones(self.components_.shape[1])
         return (
             np.asarray(self.components_, dtype=dtype),
             np.asarray(self.intercept_visible_, dtype=dtype),
             np.asarray(self.intercept_hidden_, dtype=dtype),
+            getattr(self, "_visible_units", "bernoulli"),
+            np.asarray(sigma, dtype=dtype),
         )
 
     def _dtype_with(self, X):
@@ -255,8 +305,11 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         X = self._validate(X, reset=False)
         return self._rows_map(X, _core.free_energy, np.float64)
 
+    @available_if(lambda self: self._is_binary())
     def score_samples(self, X):
-        """Compute the pseudo-likelihood of X.
+        """Compute the pseudo-likelihood of X (binary visible units only: real-valued units
+        have no bit to flip, so the method is absent for them; their exact log-density is
+        ``log_likelihood(X, 'exact')``).
 
         One randomly chosen bit of each row is flipped (the column drawn exactly as
         scikit-learn's BernoulliRBM draws it from ``random_state``, so the same seed flips the
@@ -367,10 +420,15 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
         return self
 
     def _store(self, out, *, partial):
-        components, visible, hidden = out["model"]
+        components, visible, hidden, units, sigma = out["model"]
         self.components_ = components
         self.intercept_visible_ = visible
         self.intercept_hidden_ = hidden
+        self._visible_units = units
+        if _units(units)[3]:
+            self.sigma_ = sigma
+        else:
+            self.__dict__.pop("sigma_", None)
         self._n_features_out = components.shape[0]
         self._checkpoint = out["checkpoint"]
         return json.loads(out["history"])
@@ -403,6 +461,7 @@ class _RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.input_tags.positive_only = True
+        _, low, _, _ = _units(self._visible_text(fit=True))
+        tags.input_tags.positive_only = low >= 0
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags

@@ -33,6 +33,19 @@ class EMFRBM(_RBM):
     ----------
     n_components : int, default=256
         Number of binary hidden units.
+    visible : str, default='bernoulli'
+        The visible units' type (docs/maths.md §1, §1b): 'bernoulli' (bits or probabilities
+        in [0, 1]), 'gaussian' (any real values, standardised usually: v | h ~ N(a + Wh, σ²),
+        Cho et al.'s (2011) energy) or 'truncated_gaussian' (a Gaussian truncated to [0, 1],
+        for grey levels; 'truncated_gaussian:LOW:HIGH' for another interval). Real-valued
+        units train by 'cd' or 'pcd' and have no pseudo-likelihood (``score_samples`` is
+        absent, the 'pseudo_likelihood' metric is None); ``log_likelihood`` then gives a
+        log-density.
+    sigma : float or str, default=1.0
+        Real-valued visible units only: a float fixes every unit's standard deviation σ;
+        'learned', 'learned:INIT' or 'learned:INIT:FLOOR' learns one σ per unit by its
+        gradient from INIT (default 1), never below FLOOR (default 0.01). Grey levels in
+        [0, 1] vary far less than 1: 'learned:0.3' or a fixed 0.3 fits them better than σ = 1.
     method : {'emf', 'cd', 'pcd'}, default='emf'
         How the negative phase (the gradient of log Z) is estimated.
     order : {1, 2, 3}, default=2
@@ -117,6 +130,8 @@ class EMFRBM(_RBM):
         Weight matrix (Wᵀ).
     intercept_visible_ : ndarray of shape (n_features,)
         Visible biases.
+    sigma_ : ndarray of shape (n_features,)
+        Real-valued visible units only: each unit's standard deviation σ.
     intercept_hidden_ : ndarray of shape (n_components,)
         Hidden biases.
     history_ : list of dict
@@ -143,6 +158,8 @@ class EMFRBM(_RBM):
     # Types and choices; every range is checked by the core, which names the parameter.
     _parameter_constraints = {
         "n_components": [Integral],
+        "visible": [str],
+        "sigma": [Real, str],
         "method": [StrOptions({"emf", "cd", "pcd"})],
         "order": [Integral],
         "iterations": [Integral],
@@ -177,6 +194,8 @@ class EMFRBM(_RBM):
         self,
         n_components=256,
         *,
+        visible="bernoulli",
+        sigma=1.0,
         method="emf",
         order=2,
         iterations=3,
@@ -207,6 +226,8 @@ class EMFRBM(_RBM):
         random_state=None,
     ):
         self.n_components = n_components
+        self.visible = visible
+        self.sigma = sigma
         self.method = method
         self.order = order
         self.iterations = iterations
@@ -355,6 +376,7 @@ class EMFRBM(_RBM):
             log_z=r["log_z"],
             estimator=estimator,
             converged=r["converged"],
+            quantity=r["quantity"],
         )
 
     def sample(self, n_samples=10, *, n_steps=1000, init=None, mean_field_order=None,
@@ -368,7 +390,9 @@ class EMFRBM(_RBM):
         n_steps : int, default=1000
             Gibbs steps (or, with ``mean_field_order``, fixed-point sweeps).
         init : array-like of shape (n, n_features) or None
-            Starting rows, values in [0, 1]; None starts from uniform random bits.
+            Starting rows, values in the visible units' range; None starts from uniform
+            random bits (binary units), uniform values on the interval (truncated-Gaussian
+            units) or N(intercept_visible_, sigma_²) (Gaussian units).
         mean_field_order : {1, 2, 3} or None
             Instead of Gibbs sampling, return the visible magnetisations of the EMF fixed
             point of this order reached from each start (deterministic "mean-field samples").
@@ -385,7 +409,14 @@ class EMFRBM(_RBM):
             if int(n_samples) < 1:
                 raise ValueError(f"n_samples must be at least 1, got {n_samples}")
             rng = np.random.RandomState(seed % (2**32))
-            start = (rng.rand(int(n_samples), self.n_features_in_) < 0.5).astype(dtype)
+            shape = (int(n_samples), self.n_features_in_)
+            _, low, high, real = _core.visible_units(self._visible_text())
+            if not real:
+                start = (rng.rand(*shape) < 0.5).astype(dtype)
+            elif np.isfinite(low):
+                start = rng.uniform(low, high, shape).astype(dtype)
+            else:
+                start = (self.intercept_visible_ + self.sigma_ * rng.randn(*shape)).astype(dtype)
         else:
             start = np.ascontiguousarray(init, dtype=dtype)
             if start.ndim != 2 or start.shape[1] != self.n_features_in_:

@@ -7,7 +7,9 @@ import numpy as np
 
 @dataclass(frozen=True)
 class LogLikelihood:
-    """A log-likelihood estimate (nats).
+    """A log-likelihood estimate (nats): for real-valued visible units a log-density (with
+    respect to Lebesgue measure, so it may be positive and changes with the data's scale), as
+    ``quantity`` says.
 
     Attributes
     ----------
@@ -27,6 +29,9 @@ class LogLikelihood:
         For 'emf', whether the fixed-point iteration converged; for 'ais', whether the runs'
         weights gave a finite lower bound on Z and the estimate did not fall below the data's
         own bound on log Z (it is then raised to that bound); always True for 'exact'.
+    quantity : str
+        'log-likelihood' (binary visible units: a log probability) or 'log-density'
+        (real-valued visible units).
     """
 
     mean: float
@@ -36,6 +41,7 @@ class LogLikelihood:
     log_z: float
     estimator: str
     converged: bool
+    quantity: str = "log-likelihood"
 
     def __float__(self):
         return float(self.mean)

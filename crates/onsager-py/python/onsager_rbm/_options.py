@@ -25,6 +25,26 @@ _ONLY_FOR = {
 }
 
 
+def sigma_text(sigma):
+    """The core's text of a ``sigma`` parameter: a number fixes σ, a string passes as it is
+    ('learned', 'learned:INIT', 'learned:INIT:FLOOR', 'fixed:S')."""
+    if isinstance(sigma, str):
+        return sigma
+    return f"fixed:{_text(float(sigma))}"
+
+
+def _refuse_sigma(est):
+    """``sigma`` set away from its default for binary visible units, where there is no σ."""
+    if getattr(est, "visible", "bernoulli") == "bernoulli":
+        default = inspect.signature(type(est).__init__).parameters["sigma"].default
+        if not _same(est.sigma, default):
+            raise ValueError(
+                f"sigma={est.sigma!r} applies to real-valued visible units only "
+                "(visible='gaussian' or 'truncated_gaussian'), not visible='bernoulli'; "
+                f"leave it at its default ({default!r}) or change visible"
+            )
+
+
 def refuse_unused(est):
     """Raises ValueError for a parameter set away from its default where it has no effect
     (``order`` with ``method='cd'``, ``k`` with ``'emf'``, ``final_learning_rate`` without the
@@ -54,6 +74,7 @@ def emf_options(est, seed):
     settings of the chosen method are sent; a setting given where it does not apply is
     refused."""
     refuse_unused(est)
+    _refuse_sigma(est)
     schedule = {
         "constant": "constant",
         "linear": f"linear:{_text(est.final_learning_rate)}",
@@ -73,7 +94,10 @@ def emf_options(est, seed):
         ("shuffle", est.shuffle),
         ("seed", seed),
         ("threads", 0 if est.n_threads is None else est.n_threads),
+        ("visible", est.visible),
     ]
+    if est.visible != "bernoulli":
+        options.append(("sigma", sigma_text(est.sigma)))
     if est.method in ("cd", "pcd"):
         options.append(("k", est.k))
     if est.method == "pcd" and est.n_chains is not None:
@@ -116,6 +140,10 @@ def params_of_options(options):
     p["decay_kind"] = kind
     if value:
         p["weight_decay"] = float(value)
+    p["visible"] = o.get("visible", "bernoulli")
+    if p["visible"] != "bernoulli" and "sigma" in o:
+        kind, _, value = o["sigma"].partition(":")
+        p["sigma"] = float(value or 1.0) if kind == "fixed" else o["sigma"]
     if "k" in o:
         p["k"] = int(o["k"])
     if "chains" in o:

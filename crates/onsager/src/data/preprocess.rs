@@ -7,7 +7,7 @@ use ndarray::Array2;
 
 use super::{Dataset, Values};
 use crate::rng::{self, Domain};
-use crate::{Error, Float, Result};
+use crate::{Error, Float, Result, Visible};
 
 /// How raw values become RBM data in \[0, 1\].
 ///
@@ -180,6 +180,21 @@ impl Dataset {
     /// # Errors
     /// As [`Dataset::prepare`].
     pub fn prepare_scaled<T: Float>(&self, how: Preprocess) -> Result<(Array2<T>, Scaling)> {
+        self.prepare_for(how, Visible::Bernoulli)
+    }
+
+    /// [`Dataset::prepare_scaled`] for visible units of type `visible`: the prepared values
+    /// must lie in [`Visible::range`] rather than \[0, 1\] (any finite value for Gaussian
+    /// units), so `Auto` and `None` take real-valued data as it is.
+    ///
+    /// # Errors
+    /// As [`Dataset::prepare`], with the range of `visible`.
+    pub fn prepare_for<T: Float>(
+        &self,
+        how: Preprocess,
+        visible: Visible,
+    ) -> Result<(Array2<T>, Scaling)> {
+        let (lo, hi) = visible.range();
         let (n, d) = self.values.dim();
         if n == 0 || d == 0 {
             return Err(Error::Empty { what: "data" });
@@ -205,14 +220,14 @@ impl Dataset {
                     });
                 }
                 let x = (raw - map.offset) / map.divisor;
-                if !(0.0..=1.0).contains(&x) {
+                if !(lo..=hi).contains(&x) {
                     return Err(Error::OutOfRange {
                         what: "data",
                         row: r,
                         col: c,
                         value: raw,
-                        low: map.offset,
-                        high: map.offset + map.divisor,
+                        low: map.offset + lo * map.divisor,
+                        high: map.offset + hi * map.divisor,
                     });
                 }
                 out[[r, c]] = T::of(match (how, &mut stream) {
@@ -312,5 +327,36 @@ mod tests {
             let e = counts.prepare::<f32>(Preprocess::Range { low, high });
             assert!(matches!(e, Err(Error::InvalidParam { name: "range", .. })));
         }
+    }
+
+    #[test]
+    fn real_valued_units_check_their_own_range() {
+        let signed = set(Values::F64(array![[-1.5, 3.0], [0.25, 300.0]]));
+        // Gaussian units take any finite value as it is.
+        let (x, _) = signed
+            .prepare_for::<f64>(Preprocess::Auto, Visible::Gaussian)
+            .unwrap();
+        assert_eq!(x, array![[-1.5, 3.0], [0.25, 300.0]]);
+        // Truncated units on [-2, 10] refuse 300.0 (row 1, column 1) and name their interval;
+        // through a map, the interval is given in raw values.
+        let units = Visible::TruncatedGaussian {
+            low: -2.0,
+            high: 10.0,
+        };
+        assert!(matches!(
+            signed.prepare_for::<f64>(Preprocess::None, units),
+            Err(Error::OutOfRange { row: 1, col: 1, low, high, .. }) if low == -2.0 && high == 10.0
+        ));
+        let halved = Preprocess::Range {
+            low: 0.0,
+            high: 2.0,
+        };
+        assert!(matches!(
+            signed.prepare_for::<f64>(halved, units),
+            Err(Error::OutOfRange { row: 1, col: 1, low, high, .. }) if low == -4.0 && high == 20.0
+        ));
+        assert!(signed
+            .prepare_for::<f64>(Preprocess::Auto, Visible::Bernoulli)
+            .is_err());
     }
 }

@@ -1120,6 +1120,26 @@ fn real_valued_units_train_evaluate_and_refuse_what_does_not_apply() {
     assert!(
         ok(d, &["info", "g.safetensors"]).contains("sigma           1.0000 to 1.0000 (fixed:1)")
     );
+    // The real-valued TAP free energy (docs/maths.md §4b) trains at orders 1 and 2.
+    run(
+        d,
+        &with(
+            &with(&["train"], &small),
+            &[
+                "--visible",
+                "gaussian",
+                "--method",
+                "emf",
+                "--order",
+                "2",
+                "--persistence",
+                "data",
+                "-o",
+                "emf.safetensors",
+            ],
+        ),
+    );
+    assert!(ok(d, &["info", "emf.safetensors"]).contains("gaussian"));
     fails(
         d,
         &[
@@ -1128,12 +1148,14 @@ fn real_valued_units_train_evaluate_and_refuse_what_does_not_apply() {
             "gaussian",
             "--method",
             "emf",
+            "--order",
+            "3",
             "--epochs",
             "1",
             "-o",
             "x.safetensors",
         ],
-        "EMF training is written for Bernoulli visible units",
+        "written to order 2",
     );
     fails(
         d,

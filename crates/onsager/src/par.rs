@@ -94,6 +94,35 @@ pub fn rows_pair<T: Send + Sync>(
         .for_each(|(i, (x, y))| f(i, x, y));
 }
 
+/// As [`rows_pair`], with one mutable state per row pair: `states[i]` goes with row i.
+///
+/// # Panics
+/// If the row counts differ, `states` is shorter, or a buffer is not in standard layout.
+pub fn rows_pair_with<T: Send + Sync, S: Send>(
+    mut a: ArrayViewMut2<'_, T>,
+    mut b: ArrayViewMut2<'_, T>,
+    states: &mut [S],
+    f: impl Fn(usize, &mut [T], &mut [T], &mut S) + Sync,
+) {
+    let nrows = a.nrows();
+    assert_eq!(nrows, b.nrows(), "internal invariant: paired buffers");
+    assert!(
+        states.len() >= nrows,
+        "internal invariant: one state per row"
+    );
+    let (sa, ca) = rows_slice(&mut a);
+    let (sb, cb) = rows_slice(&mut b);
+    if ca == 0 || cb == 0 {
+        return;
+    }
+    sa.par_chunks_mut(ca)
+        .zip(sb.par_chunks_mut(cb))
+        .zip(states[..nrows].par_iter_mut())
+        .with_min_len(min_rows(ca + cb))
+        .enumerate()
+        .for_each(|(i, ((x, y), s))| f(i, x, y, s));
+}
+
 /// Row `i` of a standard-layout matrix as a slice; the empty slice for an empty matrix (an
 /// unused buffer).
 ///

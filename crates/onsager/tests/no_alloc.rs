@@ -70,7 +70,7 @@ fn steady_state_mini_batches_allocate_nothing() {
         ]
         .into_iter()
         .map(|m| (m, Visible::Bernoulli, Sigma::default()))
-        // Real-valued units (docs/maths.md §1b): the sampled methods, σ fixed and learned.
+        // Real-valued units (docs/maths.md §1b): every method, σ fixed and learned.
         .chain([
             (
                 Method::Cd { k: 1 },
@@ -84,6 +84,20 @@ fn steady_state_mini_batches_allocate_nothing() {
                     init: 0.5,
                     floor: 0.01,
                 },
+            ),
+            // The real-valued TAP (docs/maths.md §4b), persistent and from the data.
+            (
+                Method::emf(EmfOrder::Second),
+                Visible::Gaussian,
+                Sigma::Learned {
+                    init: 1.0,
+                    floor: 0.01,
+                },
+            ),
+            (
+                Method::emf(EmfOrder::First).with_persistence(Persistence::DataInit),
+                Visible::TRUNCATED_UNIT,
+                Sigma::Fixed { value: 0.3 },
             ),
         ]) {
             let (method, visible, sigma) = method;

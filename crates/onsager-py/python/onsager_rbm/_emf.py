@@ -38,7 +38,9 @@ class EMFRBM(_RBM):
         in [0, 1]), 'gaussian' (any real values, standardised usually: v | h ~ N(a + Wh, σ²),
         Cho et al.'s (2011) energy) or 'truncated_gaussian' (a Gaussian truncated to [0, 1],
         for grey levels; 'truncated_gaussian:LOW:HIGH' for another interval). Real-valued
-        units train by 'cd' or 'pcd' and have no pseudo-likelihood (``score_samples`` is
+        units train by 'cd', 'pcd' or 'emf' at order 1 or 2 (the TAP free energy of the
+        tilted prior, docs/maths.md §4b; ``persistence='data'`` is the robust choice there)
+        and have no pseudo-likelihood (``score_samples`` is
         absent, the 'pseudo_likelihood' metric is None); ``log_likelihood`` then gives a
         log-density.
     sigma : float or str, default=1.0

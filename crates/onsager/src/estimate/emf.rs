@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::meanfield::{fixed_point, gamma};
 use crate::rng::{self, Domain};
-use crate::{check, EmfOrder, Error, Float, Rbm, Result, Solver};
+use crate::{EmfOrder, Error, Float, Rbm, Result, Solver, Visible};
 
 /// Settings of the EMF estimator.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -93,26 +93,44 @@ impl EmfEstimator {
         rbm: &Rbm<T>,
         starts: Option<ArrayView2<'_, T>>,
     ) -> Result<EmfLogZ> {
-        rbm.require_bernoulli(
-            "the EMF estimate of log Z",
-            "it is written for Bernoulli visible units so far; use the exact estimator (hidden layers up to 30 units)",
-        )?;
         let nv = rbm.n_visible();
+        let units = rbm.visible_units();
         let data_rows = match &starts {
             Some(s) => {
-                check::unit_data("EMF start rows", s, nv)?;
+                units.check_data("EMF start rows", s, nv)?;
                 s.nrows()
             }
             None => 0,
         };
         let n = data_rows + 1 + self.random_starts;
-        let mut mv = Array2::<T>::from_elem((n, nv), T::of(0.5));
+        // The "uniform" start and the random ones, per unit: ½ and U(0, 1) for binary units;
+        // the prior mean aᵢ (clipped into the interval) and U(low, high) for truncated ones;
+        // aᵢ and U(aᵢ − 2σᵢ, aᵢ + 2σᵢ) for Gaussian ones (docs/maths.md §4b).
+        let (low, high) = units.range();
+        let centre = |i: usize| match units {
+            Visible::Bernoulli => 0.5,
+            _ => rbm.visible_bias()[i].f64().clamp(low, high),
+        };
+        let spread = |i: usize, u: f64| match units {
+            Visible::Bernoulli | Visible::TruncatedGaussian { .. } => low + (high - low) * u,
+            Visible::Gaussian => {
+                let s = rbm.sigma().map_or(1.0, |s| s[i].f64());
+                rbm.visible_bias()[i].f64() + 2.0 * s * (2.0 * u - 1.0)
+            }
+        };
+        let mut mv = Array2::<T>::from_shape_fn((n, nv), |(_, i)| T::of(centre(i)));
         if let Some(s) = &starts {
             mv.slice_mut(ndarray::s![..data_rows, ..]).assign(s);
         }
         for (s, mut row) in mv.rows_mut().into_iter().skip(data_rows + 1).enumerate() {
             let mut r = rng::stream(self.seed, Domain::EmfStart, s as u64);
-            row.iter_mut().for_each(|x| *x = rng::uniform::<T>(&mut r));
+            if units == Visible::Bernoulli {
+                row.iter_mut().for_each(|x| *x = rng::uniform::<T>(&mut r));
+            } else {
+                for (i, x) in row.iter_mut().enumerate() {
+                    *x = T::of(spread(i, rng::uniform::<f64>(&mut r)));
+                }
+            }
         }
         let mh = rbm.hidden_probs(mv.view())?;
         let fp = fixed_point(

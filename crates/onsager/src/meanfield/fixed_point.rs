@@ -254,21 +254,13 @@ pub fn fixed_point<T: Float>(
     tol: f64,
     solver: Solver,
 ) -> Result<FixedPoint<T>> {
+    if rbm.visible_units().is_real() {
+        // The tilted-prior fixed point (docs/maths.md §4b), by damped iteration.
+        check_damping_and_tol(damping, tol)?;
+        return super::real::fixed_point(rbm, order, m_v, m_h, damping.f64(), max_iter, tol);
+    }
     check_magnetisations(rbm, &m_v, &m_h)?;
-    if !(damping > T::zero() && damping <= T::one()) {
-        return Err(Error::InvalidParam {
-            name: "damping",
-            value: damping.to_string(),
-            reason: "must lie in (0, 1]",
-        });
-    }
-    if tol.is_nan() || tol < 0.0 {
-        return Err(Error::InvalidParam {
-            name: "tol",
-            value: tol.to_string(),
-            reason: "must be non-negative",
-        });
-    }
+    check_damping_and_tol(damping, tol)?;
     let (n, nv, nh) = (m_v.nrows(), rbm.n_visible(), rbm.n_hidden());
     let mut accel = match solver {
         Solver::Damped | Solver::Adaptive => None,
@@ -331,6 +323,25 @@ pub fn fixed_point<T: Float>(
         converged: done.residual <= tol,
         residual: done.residual,
     })
+}
+
+/// Damping in (0, 1] and a non-negative tolerance.
+fn check_damping_and_tol<T: Float>(damping: T, tol: f64) -> Result<()> {
+    if !(damping > T::zero() && damping <= T::one()) {
+        return Err(Error::InvalidParam {
+            name: "damping",
+            value: damping.to_string(),
+            reason: "must lie in (0, 1]",
+        });
+    }
+    if tol.is_nan() || tol < 0.0 {
+        return Err(Error::InvalidParam {
+            name: "tol",
+            value: tol.to_string(),
+            reason: "must be non-negative",
+        });
+    }
+    Ok(())
 }
 
 /// The visible magnetisations of the EMF fixed point reached from each row of `start`

@@ -52,6 +52,9 @@ pub fn gamma<T: Float>(
     m_v: ArrayView2<'_, T>,
     m_h: ArrayView2<'_, T>,
 ) -> Result<Array1<f64>> {
+    if rbm.visible_units().is_real() {
+        return super::real::gamma(rbm, order, m_v, m_h);
+    }
     let (m_v, m_h) = standard_magnetisations(rbm, m_v, m_h)?;
     let (m_v, m_h) = (m_v.view(), m_h.view());
     let pw = Powers::new(rbm.w.view(), order);

@@ -1,7 +1,8 @@
 //! The extended mean-field (Plefka / TAP) free energy Γ_k, its fixed points and its gradient
 //! (docs/maths.md §2–§4). Where things are: Γ in `gamma.rs`, the fixed-point sweep and
 //! solver in `fixed_point.rs`, its Anderson acceleration in `anderson.rs`, the gradient's outer products in `gradient.rs`, the row kernels
-//! in `kernels.rs`; the cached powers of W and the scratch buffers they share are here.
+//! in `kernels.rs`, the TAP free energy of real-valued visible units in `real.rs` (docs/maths.md
+//! §4b); the cached powers of W and the scratch buffers they share are here.
 //!
 //! With magnetisations m = (m_v, m_h), variances q = m − m² and r = q ⊙ (½ − m), and element-wise
 //! powers W², W³ (all energies scaled by β):
@@ -31,6 +32,7 @@ mod fixed_point;
 mod gamma;
 mod gradient;
 pub(crate) mod kernels;
+pub(crate) mod real;
 
 use ndarray::{Array2, ArrayView2};
 
@@ -136,7 +138,7 @@ pub(crate) fn check_magnetisations<T: Float>(
 ) -> Result<()> {
     rbm.require_bernoulli(
         "the binary EMF free energy",
-        "the TAP free energy of real-valued units is not written yet",
+        "real-valued units have their own TAP free energy (meanfield::fixed_point and meanfield::gamma, docs/maths.md §4b)",
     )?;
     check::unit_data("visible magnetisations", m_v, rbm.n_visible())?;
     check::unit_data("hidden magnetisations", m_h, rbm.n_hidden())?;

@@ -177,12 +177,45 @@ impl TrainConfig {
         }
         self.visible.check()?;
         self.sigma.check()?;
-        if self.visible.is_real() && matches!(self.method, Method::Emf { .. }) {
-            return bad(
-                "method",
-                self.method.name(),
-                "EMF training is written for Bernoulli visible units so far; train real-valued units with cd or pcd",
-            );
+        if let (
+            true,
+            Method::Emf {
+                order,
+                solver,
+                weighting,
+                ..
+            },
+        ) = (self.visible.is_real(), self.method)
+        {
+            // The real-valued TAP (docs/maths.md §4b): orders 1-2, damped iteration, at β = 1.
+            if order == EmfOrder::Third {
+                return bad(
+                    "order",
+                    3,
+                    "the TAP free energy of real-valued visible units is written to order 2",
+                );
+            }
+            if matches!(solver, Solver::Anderson { .. }) {
+                return bad(
+                    "solver",
+                    solver,
+                    "Anderson acceleration is written for binary units; real-valued units use damped or adaptive (both run damped iteration)",
+                );
+            }
+            if weighting == Weighting::FreeEnergy {
+                return bad(
+                    "weighting",
+                    "free-energy",
+                    "the free-energy weighting is written for binary units",
+                );
+            }
+            if self.beta != 1.0 {
+                return bad(
+                    "beta",
+                    self.beta,
+                    "EMF training of real-valued units runs at β = 1",
+                );
+            }
         }
         match self.decay {
             Decay::L1 { lambda } | Decay::L2 { lambda }

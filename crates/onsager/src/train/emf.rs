@@ -8,7 +8,9 @@ use super::phase::{
     foreign_chains, state_mismatch, FixedPointStats, Negative, NegativePhase, Positive,
 };
 use super::state::{Chains, TrainerState};
+use crate::linalg::Outer;
 use crate::meanfield::anderson::Anderson;
+use crate::meanfield::real::RealTap;
 use crate::meanfield::{
     gamma_into, gradient_factors, solve, Powers, RowWeights, Scratch, SolveSettings,
 };
@@ -56,6 +58,9 @@ pub(super) struct Emf<T: Float> {
     probe_h: Array2<T>,
     /// The free-energy weighting's buffers (empty unless weighted).
     weighting: Weights<T>,
+    /// Real-valued visible units: the tilted-prior TAP iteration (docs/maths.md §4b) that
+    /// replaces the binary solve.
+    real: Option<RealTap<T>>,
 }
 
 /// The buffers of the free-energy weighting (docs/maths.md §3.4): Γ_k per row, the weights
@@ -130,7 +135,9 @@ impl<T: Float> Weights<T> {
 }
 
 impl<T: Float> Emf<T> {
-    pub fn new(settings: Settings<T>, rows: usize, w: ArrayView2<'_, T>) -> Self {
+    /// EMF on `rows` rows of a model with weights `w`; `real`: the visible units are
+    /// real-valued (the tilted-prior TAP of `meanfield/real.rs`).
+    pub fn new(settings: Settings<T>, rows: usize, w: ArrayView2<'_, T>, real: bool) -> Self {
         let (nv, nh) = w.dim();
         let weighted = settings.weighting == Weighting::FreeEnergy;
         let accel = match settings.solver {
@@ -151,7 +158,47 @@ impl<T: Float> Emf<T> {
             probe_v: Array2::zeros((rows, nv)),
             probe_h: Array2::zeros((rows, nh)),
             weighting: Weights::new(weighted, rows, nv, nh),
+            real: real.then(|| RealTap::new(rows, nv, nh)),
         }
+    }
+}
+
+/// The real-valued TAP gradient's negative part at the means (v, h) of `rows` rows
+/// (docs/maths.md §4b): f₀ = −(1/n)·v hᵀ (the update pass scales W's row i by 1/σᵢ²) and, at
+/// order 2, f₁ = −(1/n)·(c/σ⁴) dᵀ, so the W-gradient's negative part is
+/// (1/σ²)⊙(m μᵀ + W ⊙ (c/σ²) dᵀ).
+fn real_negative<'a, T: Float>(
+    tap: &'a mut RealTap<T>,
+    powers: &'a mut Powers<T>,
+    rbm: &Rbm<T>,
+    order: EmfOrder,
+    v: ArrayView2<'a, T>,
+    h: ArrayView2<'a, T>,
+    neg: T,
+) -> Negative<'a, T> {
+    let rows = tap.second_order_rows(rbm, order, h);
+    let second = order.has_second();
+    let f1 = second.then_some(Outer {
+        left: rows.c_scaled,
+        right: rows.d,
+        scale: neg,
+    });
+    Negative {
+        v,
+        h,
+        bias_scale: neg,
+        w: [
+            Some(Outer {
+                left: v,
+                right: h,
+                scale: neg,
+            }),
+            f1,
+            None,
+        ],
+        terms: order,
+        powers: Some(powers),
+        tap: Some(rows),
     }
 }
 
@@ -233,6 +280,15 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
         }
         self.last_rows = m_v.nrows();
         self.last_persistent = persistent;
+        if let Some(tap) = self.real.as_mut() {
+            let done = tap.solve(rbm, order, m_v, m_h, damping.f64(), iterations, tolerance);
+            return Some(FixedPointStats {
+                sweeps: done.sweeps,
+                residual: done.residual,
+                distinct,
+                reseeded,
+            });
+        }
         let set = SolveSettings {
             order,
             damping,
@@ -274,22 +330,34 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
         };
         self.probe_v.slice_mut(rows).assign(&src_v);
         self.probe_h.slice_mut(rows).assign(&src_h);
-        let set = SolveSettings {
-            order: self.settings.order,
-            damping: self.settings.damping,
-            max_sweeps: PROBE_SWEEPS,
-            tolerance: PROBE_TOLERANCE,
-            adaptive: true,
-        };
-        solve(
-            rbm,
-            &self.powers,
-            set,
-            self.probe_v.slice_mut(rows),
-            self.probe_h.slice_mut(rows),
-            &mut self.scratch,
-            None,
-        );
+        if let Some(tap) = self.real.as_mut() {
+            tap.solve(
+                rbm,
+                self.settings.order,
+                self.probe_v.slice_mut(rows),
+                self.probe_h.slice_mut(rows),
+                self.settings.damping.f64(),
+                PROBE_SWEEPS,
+                PROBE_TOLERANCE,
+            );
+        } else {
+            let set = SolveSettings {
+                order: self.settings.order,
+                damping: self.settings.damping,
+                max_sweeps: PROBE_SWEEPS,
+                tolerance: PROBE_TOLERANCE,
+                adaptive: true,
+            };
+            solve(
+                rbm,
+                &self.powers,
+                set,
+                self.probe_v.slice_mut(rows),
+                self.probe_h.slice_mut(rows),
+                &mut self.scratch,
+                None,
+            );
+        }
         let mut total = 0.0;
         for r in 0..n {
             let worst = |a: ArrayView2<'_, T>, b: ArrayView2<'_, T>| {
@@ -323,6 +391,9 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
         let neg = -T::one() / T::of(v.nrows() as f64);
         let order = self.settings.order;
         let n = v.nrows();
+        if let Some(tap) = self.real.as_mut() {
+            return real_negative(tap, &mut self.powers, rbm, order, v, h, neg);
+        }
         let (mut bias_v, mut bias_h, mut weights) = (v, h, None);
         if self.settings.weighting == Weighting::FreeEnergy {
             let wt = &mut self.weighting;
@@ -350,6 +421,7 @@ impl<T: Float> NegativePhase<T> for Emf<T> {
             w: gradient_factors(rbm, order, v, h, &mut self.scratch, neg, weights),
             terms: order,
             powers: Some(&mut self.powers),
+            tap: None,
         }
     }
 

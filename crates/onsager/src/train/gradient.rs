@@ -41,6 +41,9 @@ pub(super) fn step<'a, T: Float>(
         real.clear();
         real.accumulate(rbm, pos.v, pos.h, 1.0);
         real.accumulate(rbm, neg.v, neg.h, -1.0);
+        if let Some(t) = &neg.tap {
+            real.accumulate_tap(rbm, t.c, t.pull, -1.0);
+        }
     }
     let pos_scale = rbm.beta / T::of(pos.v.nrows() as f64);
     let (l1, l2) = params.decay.coefficients();

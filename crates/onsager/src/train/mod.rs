@@ -39,7 +39,7 @@ pub use trainer::Trainer;
 
 use crate::monitor::{BatchProgress, EpochReport, Monitor};
 use crate::rng::{self, Domain};
-use crate::{par, EmfOrder, Error, Float, Rbm, Result, TrainParams};
+use crate::{par, EmfOrder, Error, Float, Method, Rbm, Result, TrainParams};
 
 /// What a call to [`Trainer::fit`] did.
 #[derive(Clone, Debug, PartialEq)]
@@ -131,6 +131,41 @@ impl FixedPointTally {
     }
 }
 
+/// The implementation of `params.method` for a model with weights `w` (the one dispatch on the
+/// method in training).
+fn for_method<T: Float>(params: &TrainParams, w: ArrayView2<'_, T>) -> Box<dyn NegativePhase<T>> {
+    let (nv, nh) = w.dim();
+    let rows = params.batch_size;
+    match params.method {
+        Method::Cd { k } => Box::new(cd::Cd::new(k, rows, nv, nh)),
+        Method::Pcd { k, chains } => Box::new(pcd::Pcd::new(k, chains, nh)),
+        Method::Emf {
+            order,
+            iterations,
+            damping,
+            persistence,
+            tolerance,
+            solver,
+            reseed,
+            weighting,
+        } => Box::new(emf::Emf::new(
+            emf::Settings {
+                order,
+                iterations,
+                damping: T::of(damping),
+                persistence,
+                tolerance,
+                solver,
+                reseed,
+                weighting,
+            },
+            rows,
+            w,
+            params.visible.is_real(),
+        )),
+    }
+}
+
 #[derive(Debug)]
 struct Core<T: Float> {
     params: TrainParams,
@@ -144,7 +179,7 @@ struct Core<T: Float> {
 impl<T: Float> Core<T> {
     fn new(params: TrainParams, rbm: Rbm<T>, bias_initialised: bool) -> Self {
         let (nv, nh) = rbm.w.dim();
-        let phase = phase::for_method(&params, rbm.w.view());
+        let phase = for_method(&params, rbm.w.view());
         let state = TrainerState {
             epoch: 0,
             bias_initialised,

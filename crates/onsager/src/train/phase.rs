@@ -1,17 +1,17 @@
 //! The interface every training method implements — its buffers, its persistent state, its
-//! negative phase, its gradient factors and its resume checks — and the one place a [`Method`]
-//! picks its implementation. Each method is one file: `cd.rs`, `pcd.rs`, `emf.rs`.
+//! negative phase, its gradient factors and its resume checks. Each method is one file:
+//! `cd.rs`, `pcd.rs`, `emf.rs`; `train/mod.rs` picks one for a [`crate::Method`].
 
 use std::fmt::Debug;
 
 use ndarray::{Array2, ArrayView2};
 
 use super::state::{Chains, TrainerState};
-use super::{cd, emf, pcd};
 use crate::linalg::Outer;
+use crate::meanfield::real::TapRows;
 use crate::meanfield::Powers;
 use crate::rng::StreamRng;
-use crate::{EmfOrder, Error, Float, Method, Rbm, Result, TrainParams};
+use crate::{EmfOrder, Error, Float, Rbm, Result};
 
 /// The positive rows of a mini-batch: the data V and H = P(h | V), b rows each.
 #[derive(Clone, Copy)]
@@ -39,6 +39,8 @@ pub(super) struct Negative<'a, T: Float> {
     pub terms: EmfOrder,
     /// EMF: the cached W², W³ to refresh in the update pass.
     pub powers: Option<&'a mut Powers<T>>,
+    /// Real-valued TAP: the variance rows behind the learned σ's gradient.
+    pub tap: Option<TapRows<'a, T>>,
 }
 
 impl<'a, T: Float> Negative<'a, T> {
@@ -60,6 +62,7 @@ impl<'a, T: Float> Negative<'a, T> {
             ],
             terms: EmfOrder::First,
             powers: None,
+            tap: None,
         }
     }
 }
@@ -152,41 +155,4 @@ pub(super) fn foreign_chains(method: &str) -> Error {
         format!("no chains or chains of {method}"),
         "other chains".into(),
     )
-}
-
-/// The implementation of `params.method` for a model with weights `w` (the one dispatch on the
-/// method in training).
-pub(super) fn for_method<T: Float>(
-    params: &TrainParams,
-    w: ArrayView2<'_, T>,
-) -> Box<dyn NegativePhase<T>> {
-    let (nv, nh) = w.dim();
-    let rows = params.batch_size;
-    match params.method {
-        Method::Cd { k } => Box::new(cd::Cd::new(k, rows, nv, nh)),
-        Method::Pcd { k, chains } => Box::new(pcd::Pcd::new(k, chains, nh)),
-        Method::Emf {
-            order,
-            iterations,
-            damping,
-            persistence,
-            tolerance,
-            solver,
-            reseed,
-            weighting,
-        } => Box::new(emf::Emf::new(
-            emf::Settings {
-                order,
-                iterations,
-                damping: T::of(damping),
-                persistence,
-                tolerance,
-                solver,
-                reseed,
-                weighting,
-            },
-            rows,
-            w,
-        )),
-    }
 }

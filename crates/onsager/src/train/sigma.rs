@@ -90,6 +90,25 @@ impl<T: Float> RealUnits<T> {
         }
     }
 
+    /// Adds `sign`·mean over the rows of the real-valued TAP's extra terms of −∂Γ/∂zᵢ
+    /// (docs/maths.md §4b): cᵢ/(2σᵢ²) − cᵢ·Σⱼ J²ᵢⱼ dⱼ, beside [`RealUnits::accumulate`] of the
+    /// means, which gives the rest.
+    pub fn accumulate_tap(
+        &mut self,
+        rbm: &Rbm<T>,
+        c: ArrayView2<'_, T>,
+        pull: ArrayView2<'_, T>,
+        sign: f64,
+    ) {
+        let scale = sign / c.nrows().max(1) as f64;
+        for (cr, pr) in c.rows().into_iter().zip(pull.rows()) {
+            for (((s, &c), &p), &sd) in self.sums.iter_mut().zip(cr).zip(pr).zip(&rbm.sigma) {
+                let (c, p, var) = (c.f64(), p.f64(), sd.f64() * sd.f64());
+                *s += scale * (0.5 * c / var - c * p);
+            }
+        }
+    }
+
     /// The step z ← z + lr·β·sums on z = log σ², σ clamped at `floor`; then the cached
     /// diag(1/σ²)·W is rebuilt.
     pub fn step(&self, rbm: &mut Rbm<T>, lr: f64, floor: f64) {

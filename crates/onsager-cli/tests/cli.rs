@@ -1157,32 +1157,46 @@ fn real_valued_units_train_evaluate_and_refuse_what_does_not_apply() {
         ],
         "written to order 2",
     );
-    fails(
+    // AIS from a Gaussian base (docs/maths.md §5.1): per epoch in training and in eval, a
+    // log-density with bounds.
+    run(
         d,
-        &[
-            "train",
-            "--visible",
-            "gaussian",
-            "--method",
-            "cd",
-            "--ais",
-            "-o",
-            "x.safetensors",
-        ],
-        "--ais: AIS is written for bernoulli visible units",
+        &with(
+            &with(&["train"], &small),
+            &[
+                "--visible",
+                "gaussian",
+                "--method",
+                "cd",
+                "--ais",
+                "--ais-runs",
+                "16",
+                "--ais-temperatures",
+                "300",
+                "-o",
+                "ais.safetensors",
+            ],
+        ),
     );
-    fails(
+    // The estimate after the last epoch is stored with the model's history.
+    let info = ok(d, &["info", "ais.safetensors"]);
+    assert!(info.contains("AIS-ll"), "{info}");
+    let table = ok(
         d,
         &[
             "eval",
             "tg.safetensors",
             "--estimator",
-            "ais",
+            "ais,exact",
+            "--ais-runs",
+            "16",
+            "--ais-temperatures",
+            "300",
             "--limit",
             "10",
         ],
-        "truncated_gaussian",
     );
+    assert!(table.contains("log-density (AIS)"), "{table}");
     fails(
         d,
         &[

@@ -211,3 +211,20 @@ def test_emf_trains_real_valued_units(visible, sigma, data):
     # log_likelihood's 'emf' estimator takes real-valued models too.
     est = m.log_likelihood(X, "emf")
     assert est.quantity == "log-density" and np.isfinite(est.mean)
+
+
+@pytest.mark.parametrize("visible,sigma,data", [
+    ("gaussian", 1.0, _standardised),
+    ("truncated_gaussian", 0.3, _grey),
+])
+def test_ais_brackets_the_exact_log_density(visible, sigma, data):
+    """log_likelihood('ais') anneals from a Gaussian base fitted to X (docs/maths.md §5.1): its
+    ±3σ bounds hold the exact value, which it meets closely."""
+    X = data()
+    m = EMFRBM(n_components=4, visible=visible, sigma=sigma, method="cd", n_iter=10,
+               learning_rate=0.02, batch_size=20, metrics=(), random_state=0).fit(X)
+    exact = m.log_likelihood(X, "exact")
+    ais = m.log_likelihood(X, "ais", n_runs=200, n_temperatures=3000, random_state=1)
+    assert ais.quantity == "log-density"
+    assert ais.lower <= exact.mean <= ais.upper, (ais, exact.mean)
+    assert abs(ais.mean - exact.mean) < 0.05

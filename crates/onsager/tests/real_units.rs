@@ -321,14 +321,16 @@ fn data_outside_the_units_range_is_refused() {
         .unwrap()
         .with_visible(Visible::Gaussian, array![1.0, 0.0, 1.0])
         .is_err());
-    // Estimators not yet written for real-valued units say so.
+    // AIS of real-valued units anneals at β = 1 (docs/maths.md §5.1): another β is refused
+    // by name.
     let ais = onsager::estimate::ais::Ais::default();
+    let hot = model::<f64>(Visible::Gaussian, 0.5);
     assert!(matches!(
-        ais.log_partition(&g, &onsager::estimate::ais::BaseModel::uniform(3)),
+        ais.log_partition(&hot, &onsager::estimate::ais::BaseModel::uniform(3)),
         Err(Error::Unsupported { .. })
     ));
     // `auto` enumerates a real-valued model whenever it can, even where a (tiny) AIS run would
-    // cost less, since AIS refuses it; a binary model of that size goes to the cheaper AIS.
+    // cost less (exact is exact); a binary model of that size goes to the cheaper AIS.
     let cheap = onsager::estimate::ais::Ais {
         runs: 2,
         schedule: onsager::estimate::ais::AisSchedule::Linear { temperatures: 3 },

@@ -9,7 +9,7 @@ use clap::Args;
 use ndarray::Array2;
 use onsager::estimate::ais::{Ais, AisSchedule, BaseModel};
 use onsager::estimate::pseudo;
-use onsager::{EmfOrder, Float, Method, Rbm, TrainParams, Trainer};
+use onsager::{EmfOrder, Float, Method, Persistence, Rbm, Sigma, TrainParams, Trainer, Visible};
 use serde_json::json;
 
 /// `onsager bench` options.
@@ -69,11 +69,42 @@ fn products(method: Method) -> f64 {
     }
 }
 
+/// Extra matrix products per mini-batch of real-valued visible units: the learned σ's two
+/// statistics (H·Wᵀ of each phase) and, for their TAP at order 2, the gradient's Σ J²d.
+fn real_products(method: Method, sigma: Sigma) -> f64 {
+    let learned = if sigma.is_learned() { 2.0 } else { 0.0 };
+    match method {
+        Method::Emf { order, .. } if order.has_second() => learned + 1.0,
+        _ => learned,
+    }
+}
+
 /// Seconds of one training epoch.
 fn epoch<T: Float>(data: &Array2<T>, hidden: usize, method: Method, threads: usize) -> Result<f64> {
+    epoch_of(
+        data,
+        hidden,
+        method,
+        threads,
+        Visible::Bernoulli,
+        Sigma::default(),
+    )
+}
+
+/// Seconds of one training epoch of visible units `visible` with σ set by `sigma`.
+fn epoch_of<T: Float>(
+    data: &Array2<T>,
+    hidden: usize,
+    method: Method,
+    threads: usize,
+    visible: Visible,
+    sigma: Sigma,
+) -> Result<f64> {
     let p = TrainParams::builder()
         .n_hidden(hidden)
         .method(method)
+        .visible(visible)
+        .sigma(sigma)
         .batch_size(BATCH)
         .epochs(1)
         .threads(threads)
@@ -178,6 +209,50 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     // Peak memory of the training epochs (the standard case), beyond the data.
     let extra = peak_rss().saturating_sub(rss_data);
+    // Real-valued visible units (docs/maths.md §1b, §4b) on the same rows (bits lie in [0, 1]
+    // and in ℝ): their draws and tilted moments cost more per unit than a logistic.
+    let learned = Sigma::Learned {
+        init: 0.3,
+        floor: 0.01,
+    };
+    let real_cases = [
+        (
+            "CD-1 gaussian",
+            Method::Cd { k: 1 },
+            Visible::Gaussian,
+            Sigma::default(),
+        ),
+        (
+            "PCD-1 truncated, σ learned",
+            Method::Pcd {
+                k: 1,
+                chains: BATCH,
+            },
+            Visible::TRUNCATED_UNIT,
+            learned,
+        ),
+        (
+            "EMF-2 gaussian (data)",
+            Method::emf(EmfOrder::Second).with_persistence(Persistence::DataInit),
+            Visible::Gaussian,
+            Sigma::default(),
+        ),
+        (
+            "EMF-2 truncated (data)",
+            Method::emf(EmfOrder::Second).with_persistence(Persistence::DataInit),
+            Visible::TRUNCATED_UNIT,
+            Sigma::Fixed { value: 0.3 },
+        ),
+    ];
+    for (name, m, visible, sigma) in real_cases {
+        let s = best(a.repeat, || epoch_of(&data, nh, m, 0, visible, sigma))?;
+        report(Row {
+            name: format!("epoch {name}"),
+            seconds: s,
+            gflop: (products(m) + real_products(m, sigma)) * per_product * batches,
+            peak: peak_small,
+        });
+    }
     let rbm = Rbm::<f32>::random(NV, nh, 0.05, 1)?;
     let test = data.slice(ndarray::s![..10_000.min(a.rows), ..]).to_owned();
     let seconds = best(a.repeat, || timed(|| rbm.hidden_probs(test.view())))?;

@@ -65,12 +65,6 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     }
     .parse()
     .map_err(in_flag_terms)?;
-    if real && a.ais {
-        bail!(
-            "--ais: AIS is written for bernoulli visible units; evaluate {} units with `onsager eval --estimator exact` (up to 30 hidden units)",
-            params.visible
-        );
-    }
     if let Some(f) = &resumed {
         if f.epochs_completed >= config.epochs {
             bail!(
@@ -294,7 +288,7 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         let target = mon.validation.as_ref().unwrap_or(&train_x);
         let est = Estimator::Ais {
             ais,
-            base: Some(BaseModel::from_data(train_x.view(), 1.0)?),
+            base: Some(BaseModel::for_data(train_x.view(), config.visible)?),
         };
         let ll = est.log_likelihood_with(
             trainer.model(),
@@ -302,7 +296,8 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
             &mut crate::interrupt::progress("AIS", a.quiet),
         )?;
         if !a.quiet {
-            eprintln!("{}", crate::eval::line(&est, &ll, "log-likelihood"));
+            let word = config.visible.log_likelihood_word();
+            eprintln!("{}", crate::eval::line(&est, &ll, word));
         }
         if let Some(last) = mon.history.last_mut() {
             last.ais_log_likelihood = Some(ll.mean);

@@ -342,9 +342,12 @@ class EMFRBM(_RBM):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Values in [0, 1].
         estimator : {'ais', 'exact', 'emf'}, default='ais'
-            'exact' enumerates the smaller layer (up to 30 units); 'ais' is annealed
-            importance sampling from a base model with the data's visible rates (Salakhutdinov
-            & Murray's schedule scaled to ``n_temperatures``), with ±3σ bounds; 'emf' uses
+            'exact' enumerates the smaller layer (up to 30 units; the hidden layer for
+            real-valued units); 'ais' is annealed
+            importance sampling from a base model with the data's visible rates (for
+            real-valued units, Gaussian units with the data's means and standard deviations;
+            docs/maths.md §5.1; Salakhutdinov & Murray's schedule scaled to
+            ``n_temperatures``), with ±3σ bounds; 'emf' uses
             log Z ≈ -Γ_order at the lowest fixed point found from the data rows and random
             starts (no error bar; it overestimates at strong couplings).
         n_runs, n_temperatures : int

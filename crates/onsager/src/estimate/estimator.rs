@@ -65,8 +65,8 @@ impl Estimator {
             Layer::Smaller
         };
         match exact::cost(nv, nh, layer) {
-            // AIS is written for binary units: a real-valued model is enumerated whenever it
-            // can be, whatever the cost.
+            // A real-valued model is enumerated whenever it can be, whatever the cost (its
+            // AIS anneals from a Gaussian base, a longer way than a base rate's).
             Some(_) if layer == Layer::Hidden && rbm.visible_units().is_real() => Estimator::Exact,
             Some(c) if c <= Self::ais_cost(&ais, nv, nh) => Estimator::Exact,
             _ => Estimator::Ais { ais, base: None },
@@ -150,14 +150,21 @@ impl Estimator {
                 let f = rbm.free_energy(x)?;
                 let z = match base {
                     Some(base) => ais.log_partition_with(rbm, base, progress)?,
-                    None => {
-                        ais.log_partition_with(rbm, &BaseModel::from_data(x, 1.0)?, progress)?
-                    }
+                    None => ais.log_partition_with(
+                        rbm,
+                        &BaseModel::for_data(x, rbm.visible_units())?,
+                        progress,
+                    )?,
                 };
                 // A finite lower bound on Ẑ is part of a reliable estimate; an estimate the
                 // rows' own bound had to raise is not one (`AisEstimate::floored_by`).
                 let bounded = z.log_z_lower.is_finite();
-                let (z, raised) = z.floored_by(&f);
+                // A density may exceed 1: the rows bound log Z only for binary units.
+                let (z, raised) = if rbm.visible_units().is_real() {
+                    (z, false)
+                } else {
+                    z.floored_by(&f)
+                };
                 let (mean, lower, upper) = z.mean_log_likelihood_of(&f);
                 Ok(LogLikelihood {
                     per_row: f.mapv(|f| -f - z.log_z),

@@ -9,6 +9,8 @@
 //! log Z_B    ≈ log Z_A + log mean exp(log w),            log Z_A = Σ_i softplus(a_A,i) + nh·log 2
 //! ```
 //!
+//! Real-valued visible units anneal from a Gaussian base instead (`real.rs`).
+//!
 //! All M runs advance together as one (M × nv) batch: each temperature costs two matrix
 //! products (V·W and H·Wᵀ) and one fused element-wise pass per layer. Run m draws from its own
 //! random stream, and log-weights accumulate in `f64`.
@@ -17,10 +19,11 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 mod kernels;
+mod real;
 
 use crate::kernels::{dot, softplus};
 use crate::rng::{self, Domain, StreamRng};
-use crate::{check, linalg, par, Error, Float, Rbm, Result};
+use crate::{check, linalg, par, Error, Float, Rbm, Result, Visible};
 
 /// The inverse temperatures of an AIS run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -107,10 +110,13 @@ impl AisSchedule {
     }
 }
 
-/// The base-rate model A: independent visible units with bias a_A, no couplings.
+/// The base model A: independent visible units, no couplings — binary units with bias a_A,
+/// or (real-valued units, [`BaseModel::for_data`]) Gaussian units N(μ_A, s_A²), truncated to
+/// the units' interval where they are (docs/maths.md §5.1).
 #[derive(Clone, Debug, PartialEq)]
 pub struct BaseModel {
     visible_bias: Array1<f64>,
+    gaussian: Option<real::GaussianBase>,
 }
 
 impl BaseModel {
@@ -133,13 +139,35 @@ impl BaseModel {
             let p = (c + alpha) / (n + 2.0 * alpha);
             (p / (1.0 - p)).ln()
         });
-        Ok(Self { visible_bias })
+        Ok(Self {
+            visible_bias,
+            gaussian: None,
+        })
     }
 
-    /// The uniform base model (a_A = 0).
+    /// The base model fitted to `data` for visible units of type `visible`: the base rate
+    /// ([`BaseModel::from_data`], α = 1) for binary units; for real-valued ones, Gaussian
+    /// units with the columns' means and standard deviations (floored at 10⁻³ of the
+    /// interval's width, or of 1), truncated to the interval for truncated units.
+    ///
+    /// # Errors
+    /// Bad data for the units (shape, empty, non-finite, outside their range).
+    pub fn for_data<T: Float>(data: ArrayView2<'_, T>, visible: Visible) -> Result<Self> {
+        if !visible.is_real() {
+            return Self::from_data(data, 1.0);
+        }
+        Ok(Self {
+            visible_bias: Array1::zeros(data.ncols()),
+            gaussian: Some(real::GaussianBase::from_data(data, visible)?),
+        })
+    }
+
+    /// The uniform base model (a_A = 0). For a real-valued model, AIS anneals from the
+    /// model's own visible prior N(a, σ²) instead.
     pub fn uniform(n_visible: usize) -> Self {
         Self {
             visible_bias: Array1::zeros(n_visible),
+            gaussian: None,
         }
     }
 
@@ -148,8 +176,12 @@ impl BaseModel {
         self.visible_bias.view()
     }
 
-    /// log Z_A = Σ_i softplus(a_A,i) + nh·log 2 for a model with `n_hidden` hidden units.
+    /// log Z_A = Σ_i softplus(a_A,i) + nh·log 2 for a model with `n_hidden` hidden units
+    /// (a Gaussian base: Σᵢ log ∫ exp(−(x − μ_A,ᵢ)²/(2s_A,ᵢ²)) dx + nh·log 2).
     pub fn log_partition(&self, n_hidden: usize) -> f64 {
+        if let Some(g) = &self.gaussian {
+            return g.log_partition(n_hidden);
+        }
         self.visible_bias.iter().map(|&a| softplus(a)).sum::<f64>()
             + n_hidden as f64 * std::f64::consts::LN_2
     }
@@ -247,8 +279,8 @@ impl AisEstimate {
 
     /// The mean log-likelihood of `data` under the model, with the bounds that the log Z
     /// bounds imply: (estimate, lower, upper) = mean(−F_c(v)) − (log Ẑ, upper, lower), the
-    /// estimate first [floored by](AisEstimate::floored_by) the rows, so no row gets a
-    /// positive log-probability.
+    /// estimate first [floored by](AisEstimate::floored_by) the rows (binary units only), so
+    /// no row gets a positive log-probability.
     ///
     /// # Errors
     /// Bad data (shape, empty, non-finite, outside \[0, 1\]).
@@ -258,6 +290,10 @@ impl AisEstimate {
         data: ArrayView2<'_, T>,
     ) -> Result<(f64, f64, f64)> {
         let f = rbm.free_energy(data)?;
+        if rbm.visible_units().is_real() {
+            // Densities may exceed 1: the rows give no floor on log Z.
+            return Ok(self.mean_log_likelihood_of(&f));
+        }
         Ok(self.clone().floored_by(&f).0.mean_log_likelihood_of(&f))
     }
 
@@ -328,10 +364,16 @@ impl Ais {
         progress: &mut dyn crate::Progress,
     ) -> Result<AisEstimate> {
         self.validate()?;
-        rbm.require_bernoulli(
-            "AIS",
-            "AIS is written for Bernoulli visible units so far; use the exact estimator (hidden layers up to 30 units)",
-        )?;
+        if rbm.visible_units().is_real() {
+            return real::log_partition(self, rbm, base, progress);
+        }
+        if base.gaussian.is_some() {
+            return Err(Error::InvalidParam {
+                name: "base",
+                value: "a Gaussian base model".into(),
+                reason: "binary units anneal from a base rate (BaseModel::from_data)",
+            });
+        }
         if base.visible_bias.len() != rbm.n_visible() {
             return Err(Error::Shape {
                 what: "base model visible bias",

@@ -47,12 +47,35 @@ pub(crate) struct Tilted {
 /// λ = 1/σ² − 2A and mean μ̃ = (a/σ² + B)/λ; a truncated unit's integral and moments come from
 /// the stable truncated-normal moments.
 pub(crate) fn tilted(a: f64, sigma: f64, big_a: f64, big_b: f64, range: (f64, f64)) -> Tilted {
+    tilted_with(a, sigma, big_a, big_b, range, true)
+}
+
+/// [`tilted`], with `log_z` left at 0 unless `want_log_z` (the sweep needs only the moments;
+/// for Gaussian units they are then two divisions).
+#[inline]
+fn tilted_with(
+    a: f64,
+    sigma: f64,
+    big_a: f64,
+    big_b: f64,
+    range: (f64, f64),
+    want_log_z: bool,
+) -> Tilted {
     let p = 1.0 / (sigma * sigma);
     let floor = p / MAX_VARIANCE_RATIO;
     let raw = p - 2.0 * big_a;
     let capped = raw.is_nan() || raw < floor;
     let lambda = if capped { floor } else { raw };
     let mu = (a * p + big_b) / lambda;
+    if !want_log_z && !range.0.is_finite() {
+        return Tilted {
+            log_z: 0.0,
+            mean: mu,
+            var: 1.0 / lambda,
+            a_used: 0.5 * (p - lambda),
+            capped,
+        };
+    }
     let s = lambda.sqrt().recip();
     let base = 0.5 * lambda * mu * mu - 0.5 * a * a * p;
     let (log_z, mean, var) = if range.0.is_finite() {
@@ -265,13 +288,8 @@ impl<T: Float> RealTap<T> {
                 for i in 0..mrow.len() {
                     let big_a = if second { 0.5 * f2[i].f64() } else { 0.0 };
                     let m = mrow[i].f64();
-                    let t = tilted(
-                        a[i].f64(),
-                        sigma[i].f64(),
-                        big_a,
-                        f[i].f64() - 2.0 * big_a * m,
-                        range,
-                    );
+                    let big_b = f[i].f64() - 2.0 * big_a * m;
+                    let t = tilted_with(a[i].f64(), sigma[i].f64(), big_a, big_b, range, false);
                     st.note(t.mean - m);
                     st.capped += t.capped as usize;
                     // A Newton step on m = f_a(A, B(m)): B falls by 2A per unit of m and f_a rises

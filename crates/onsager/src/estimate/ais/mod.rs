@@ -447,20 +447,31 @@ impl Ais {
             }
         }
         let log_weights: Vec<f64> = runs.iter().map(|r| r.log_w).collect();
-        if let Some(bad) = log_weights.iter().find(|l| !l.is_finite()) {
-            return Err(Error::Numerical {
-                what: "AIS",
-                reason: format!(
-                    "a run's log-weight is {bad} in {} (fields up to {:.3e}); use float64, or check the model",
-                    T::DTYPE,
-                    rbm.max_field()
-                ),
-            });
-        }
-        Ok(AisEstimate::from_log_weights(
-            log_weights,
-            base.log_partition(nh),
-            betas.len() - 1,
-        ))
+        estimate(rbm, log_weights, base.log_partition(nh), betas.len() - 1)
     }
+}
+
+/// The estimate from the runs' final log-weights, refusing a non-finite one (a model beyond
+/// the float type's range) by name; shared by binary and real-valued AIS.
+fn estimate<T: Float>(
+    rbm: &Rbm<T>,
+    log_weights: Vec<f64>,
+    log_z_base: f64,
+    temperatures: usize,
+) -> Result<AisEstimate> {
+    if let Some(bad) = log_weights.iter().find(|l| !l.is_finite()) {
+        return Err(Error::Numerical {
+            what: "AIS",
+            reason: format!(
+                "a run's log-weight is {bad} in {} (fields up to {:.3e}); use float64, or check the model",
+                T::DTYPE,
+                rbm.max_field()
+            ),
+        });
+    }
+    Ok(AisEstimate::from_log_weights(
+        log_weights,
+        log_z_base,
+        temperatures,
+    ))
 }

@@ -182,19 +182,5 @@ pub(super) fn log_partition<T: Float>(
         }
     }
     let log_weights: Vec<f64> = runs.iter().map(|r| r.log_w).collect();
-    if let Some(bad) = log_weights.iter().find(|l| !l.is_finite()) {
-        return Err(Error::Numerical {
-            what: "AIS",
-            reason: format!(
-                "a run's log-weight is {bad} in {} (fields up to {:.3e}); use float64, or check the model",
-                T::DTYPE,
-                rbm.max_field()
-            ),
-        });
-    }
-    Ok(AisEstimate::from_log_weights(
-        log_weights,
-        gb.log_partition(nh),
-        betas.len() - 1,
-    ))
+    super::estimate(rbm, log_weights, gb.log_partition(nh), betas.len() - 1)
 }

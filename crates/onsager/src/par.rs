@@ -77,21 +77,13 @@ pub fn row_values(out: &mut [f64], ncols: usize, f: impl Fn(usize) -> f64 + Sync
 /// # Panics
 /// If the row counts differ or a buffer is not in standard layout (internal invariants).
 pub fn rows_pair<T: Send + Sync>(
-    mut a: ArrayViewMut2<'_, T>,
-    mut b: ArrayViewMut2<'_, T>,
+    a: ArrayViewMut2<'_, T>,
+    b: ArrayViewMut2<'_, T>,
     f: impl Fn(usize, &mut [T], &mut [T]) + Sync,
 ) {
-    assert_eq!(a.nrows(), b.nrows(), "internal invariant: paired buffers");
-    let (sa, ca) = rows_slice(&mut a);
-    let (sb, cb) = rows_slice(&mut b);
-    if ca == 0 || cb == 0 {
-        return;
-    }
-    sa.par_chunks_mut(ca)
-        .zip(sb.par_chunks_mut(cb))
-        .with_min_len(min_rows(ca + cb))
-        .enumerate()
-        .for_each(|(i, (x, y))| f(i, x, y));
+    // A zero-sized state per row: the vector allocates nothing.
+    let mut none = vec![(); a.nrows()];
+    rows_pair_with(a, b, &mut none, |i, x, y, _| f(i, x, y));
 }
 
 /// As [`rows_pair`], with one mutable state per row pair: `states[i]` goes with row i.

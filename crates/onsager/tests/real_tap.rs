@@ -289,7 +289,7 @@ fn strong_couplings_never_give_nan() {
 }
 
 #[test]
-fn order_three_and_binary_models_are_refused_by_name() {
+fn order_three_is_refused_by_name() {
     let rbm = model(Visible::Gaussian, 1.0);
     let e = meanfield::gamma(
         &rbm,

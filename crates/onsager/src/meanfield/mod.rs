@@ -140,7 +140,18 @@ pub(crate) fn check_magnetisations<T: Float>(
         "the binary EMF free energy",
         "real-valued units have their own TAP free energy (meanfield::fixed_point and meanfield::gamma, docs/maths.md §4b)",
     )?;
-    check::unit_data("visible magnetisations", m_v, rbm.n_visible())?;
+    check_rows(rbm, m_v, m_h)
+}
+
+/// Visible magnetisations in the units' range (\[0, 1\] for binary units), hidden ones in
+/// \[0, 1\], as many rows of each, the model's widths.
+pub(crate) fn check_rows<T: Float>(
+    rbm: &Rbm<T>,
+    m_v: &ArrayView2<'_, T>,
+    m_h: &ArrayView2<'_, T>,
+) -> Result<()> {
+    rbm.visible_units()
+        .check_data("visible magnetisations", m_v, rbm.n_visible())?;
     check::unit_data("hidden magnetisations", m_h, rbm.n_hidden())?;
     if m_v.nrows() != m_h.nrows() {
         return Err(Error::Shape {

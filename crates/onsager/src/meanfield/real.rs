@@ -227,9 +227,18 @@ impl<T: Float> RealTap<T> {
             T::one(),
         );
         if order.has_second() {
-            ndarray::Zip::from(self.d.slice_mut(rows))
-                .and(m_h)
-                .for_each(|d, &m| *d = m * (T::one() - m));
+            self.pull(order, m_h);
+        }
+    }
+
+    /// d = μ(1 − μ) of the first n rows of `m_h` and the Onsager pull on the visible layer,
+    /// Σⱼ J²ᵢⱼ dⱼ, into `fv[1]` (zero at order 1, which has no such term).
+    fn pull(&mut self, order: EmfOrder, m_h: ArrayView2<'_, T>) {
+        let rows = s![..m_h.nrows(), ..];
+        ndarray::Zip::from(self.d.slice_mut(rows))
+            .and(m_h)
+            .for_each(|d, &m| *d = m * (T::one() - m));
+        if order.has_second() {
             linalg::gemm(
                 self.fv[1].slice_mut(rows),
                 false,
@@ -237,6 +246,8 @@ impl<T: Float> RealTap<T> {
                 self.j2.t(),
                 T::one(),
             );
+        } else {
+            self.fv[1].slice_mut(rows).fill(T::zero());
         }
     }
 
@@ -454,23 +465,8 @@ impl<T: Float> RealTap<T> {
         order: EmfOrder,
         m_h: ArrayView2<'_, T>,
     ) -> TapRows<'_, T> {
-        let n = m_h.nrows();
-        let rows = s![..n, ..];
-        ndarray::Zip::from(self.d.slice_mut(rows))
-            .and(m_h)
-            .for_each(|d, &m| *d = m * (T::one() - m));
-        if order.has_second() {
-            linalg::gemm(
-                self.fv[1].slice_mut(rows),
-                false,
-                self.d.slice(rows),
-                self.j2.t(),
-                T::one(),
-            );
-        } else {
-            // Naive mean field has no Onsager term.
-            self.fv[1].slice_mut(rows).fill(T::zero());
-        }
+        let rows = s![..m_h.nrows(), ..];
+        self.pull(order, m_h);
         let sigma = &rbm.sigma;
         ndarray::Zip::from(self.c_scaled.slice_mut(rows).rows_mut())
             .and(self.c.slice(rows).rows())
@@ -516,7 +512,7 @@ pub(crate) fn fixed_point<T: Float>(
     tol: f64,
 ) -> Result<super::FixedPoint<T>> {
     check_real(rbm, order)?;
-    check_rows(rbm, &m_v, &m_h)?;
+    super::check_rows(rbm, &m_v, &m_h)?;
     let mut mv = m_v.as_standard_layout().into_owned();
     let mut mh = m_h.as_standard_layout().into_owned();
     if max_iter == 0 {
@@ -565,30 +561,11 @@ pub(crate) fn gamma<T: Float>(
     m_h: ArrayView2<'_, T>,
 ) -> Result<ndarray::Array1<f64>> {
     check_real(rbm, order)?;
-    check_rows(rbm, &m_v, &m_h)?;
+    super::check_rows(rbm, &m_v, &m_h)?;
     let (mv, mh) = (m_v.as_standard_layout(), m_h.as_standard_layout());
     let mut tap = RealTap::new(mv.nrows(), rbm.n_visible(), rbm.n_hidden());
     tap.refresh(rbm);
     let mut out = vec![0.0; mv.nrows()];
     tap.neg_gamma_into(rbm, order, mv.view(), mh.view(), &mut out);
     Ok(out.into_iter().map(|x| -x).collect())
-}
-
-/// Visible rows in the units' range, hidden rows in \[0, 1\], the shapes of the model.
-fn check_rows<T: Float>(
-    rbm: &Rbm<T>,
-    m_v: &ArrayView2<'_, T>,
-    m_h: &ArrayView2<'_, T>,
-) -> Result<()> {
-    rbm.visible_units()
-        .check_data("visible means", m_v, rbm.n_visible())?;
-    crate::check::unit_data("hidden magnetisations", m_h, rbm.n_hidden())?;
-    if m_v.nrows() != m_h.nrows() {
-        return Err(Error::Shape {
-            what: "hidden magnetisation rows",
-            expected: m_v.nrows().to_string(),
-            got: m_h.nrows().to_string(),
-        });
-    }
-    Ok(())
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ndarray::Array2;
-use onsager::data::{self, Dataset, Preprocess, Scaling, Split};
+use onsager::data::{self, Dataset, Preprocess, Scaling, Split, Standardization};
 use onsager::estimate::ais::{Ais, AisSchedule};
 use onsager::{Error, Float, Visible};
 
@@ -24,8 +24,10 @@ pub struct DataArgs {
     /// Folder with the four standard MNIST files (for `--dataset mnist`).
     #[arg(long, requires = "dataset")]
     pub data_dir: Option<PathBuf>,
-    /// How raw values become [0, 1] data (bytes holding only 0 and 1 stay binary under every
-    /// choice; the map applied is printed).
+    /// How raw values become the model's data: [0, 1] for binary and truncated units,
+    /// standardised columns for Gaussian ones (bytes holding only 0 and 1 stay binary under
+    /// every scaling; the map applied is printed). A model trained on standardised data stores
+    /// its map, which every later command applies.
     #[arg(long, value_enum, default_value_t = PreprocessArg::Auto)]
     pub preprocess: PreprocessArg,
     /// Threshold of `--preprocess binarize`, on the scaled value, in [0, 1) [default: 0.5].
@@ -61,6 +63,20 @@ pub enum PreprocessArg {
     Binarize,
     /// Scaled as by auto, then 1 with probability equal to the value (seeded).
     Stochastic,
+    /// Each column to (value − mean) ÷ standard deviation, the training data's, stored in the
+    /// model (for Gaussian visible units).
+    Standardize,
+}
+
+/// Whose standardisation the data takes.
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a> {
+    /// Training data: `--preprocess standardize` fits the map on it.
+    Training,
+    /// Data for a model (or held out from a run): the model's stored map, if it has one, is
+    /// applied; `--preprocess standardize` without one is refused (fitting on evaluation data
+    /// would give it its own moments).
+    Model(Option<&'a Standardization>),
 }
 
 /// Model precision.
@@ -103,6 +119,7 @@ impl DataArgs {
                 threshold: self.threshold.unwrap_or(0.5),
             },
             PreprocessArg::Stochastic => Preprocess::Stochastic { seed },
+            PreprocessArg::Standardize => Preprocess::Standardize,
         })
     }
 
@@ -132,11 +149,35 @@ impl DataArgs {
     }
 
     /// The data of `split`, prepared as `T` for visible units of type `visible` (whose range
-    /// the prepared values must lie in).
-    pub fn load<T: Float>(&self, split: Split, seed: u64, visible: Visible) -> Result<Loaded<T>> {
+    /// the prepared values must lie in), standardised as `input` says.
+    pub fn load<T: Float>(
+        &self,
+        split: Split,
+        seed: u64,
+        visible: Visible,
+        input: Input<'_>,
+    ) -> Result<Loaded<T>> {
         let how = self.preprocess(seed)?;
+        let stored = match input {
+            Input::Training => None,
+            Input::Model(None) if how == Preprocess::Standardize => bail!(
+                "--preprocess standardize: the model stores no standardisation to apply (train it with --preprocess standardize; its own moments would not be the training data's)"
+            ),
+            Input::Model(None) => None,
+            Input::Model(Some(map)) => match self.preprocess {
+                PreprocessArg::Auto | PreprocessArg::Standardize => Some(map),
+                other => bail!(
+                    "--preprocess {}: the model was trained on standardised data, and its stored means and standard deviations apply (leave --preprocess out)",
+                    other.to_possible_value().expect("no skipped values").get_name()
+                ),
+            },
+        };
         let (dataset, name) = self.dataset(split)?;
-        let (x, scaling) = dataset.prepare_for::<T>(how, visible).map_err(|e| match e {
+        let prepared = match stored {
+            Some(map) => dataset.prepare_standardized::<T>(map, visible),
+            None => dataset.prepare_for::<T>(how, visible),
+        };
+        let (x, scaling) = prepared.map_err(|e| match e {
             onsager::Error::InvalidParam { .. } => {
                 in_flag_terms(e).context(format!("in {name}"))
             }

@@ -12,7 +12,7 @@ use onsager::io::model::{self, ModelFile};
 use onsager::{EmfOrder, Estimator, Float, LogLikelihood, Rbm};
 use serde_json::json;
 
-use crate::args::{AisArgs, DataArgs};
+use crate::args::{AisArgs, DataArgs, Input};
 
 /// `--estimator` choices.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq)]
@@ -102,7 +102,14 @@ pub fn eval(a: EvalArgs) -> Result<()> {
 fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
     let file: ModelFile<T> = model::load(&a.model)?;
     let rbm = &file.rbm;
-    let data = a.data.load::<T>(Split::Test, a.seed, rbm.visible_units())?;
+    let data = a.data.load::<T>(
+        Split::Test,
+        a.seed,
+        rbm.visible_units(),
+        Input::Model(file.input.as_ref()),
+    )?;
+    // Log-densities are of the standardised rows; the raw rows' differ by the Jacobian.
+    let jacobian = file.input.as_ref().map(|m| m.log_jacobian());
     let x = data.x.view();
     if x.ncols() != rbm.n_visible() {
         bail!(
@@ -147,6 +154,7 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
             "model": a.model, "data": data.name, "rows": x.nrows(), "scaling": data.scaling.to_string(),
             "visible_units": rbm.visible_units().to_string(),
             "log_likelihood": estimates, "pseudo_likelihood": pl, "reconstruction_error": recon,
+            "standardized_log_jacobian": jacobian,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
@@ -167,6 +175,11 @@ fn eval_typed<T: Float>(a: &EvalArgs) -> Result<()> {
         );
         for l in lines {
             println!("{l}");
+        }
+        if let Some(j) = jacobian {
+            println!(
+                "raw units                   {j:10.3} nats/row to add: the log-densities above are of the standardised rows (−Σ ln sⱼ)"
+            );
         }
         match pl {
             Some(pl) => println!("pseudo-likelihood           {pl:10.3} nats/row"),

@@ -37,6 +37,7 @@ fn info_typed<T: Float>(a: &InfoArgs) -> Result<()> {
             "epochs_completed": file.epochs_completed, "params": file.params,
             "image_shape": file.image_shape, "has_training_state": file.state.is_some(), "extra": file.extra,
             "history": file.history, "format_version": model::FORMAT_VERSION,
+            "standardization": file.input.as_ref().map(|m| json!({"mean": m.mean().to_vec(), "std": m.std().to_vec()})),
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
@@ -62,6 +63,16 @@ fn info_typed<T: Float>(a: &InfoArgs) -> Result<()> {
             .as_ref()
             .map_or(String::new(), |p| format!(" ({})", p.sigma));
         println!("sigma           {lo:.4} to {hi:.4}{how}");
+    }
+    if let Some(m) = &file.input {
+        let (lo, hi) = m
+            .std()
+            .iter()
+            .fold((f64::INFINITY, 0f64), |(l, h), &s| (l.min(s), h.max(s)));
+        println!(
+            "standardised    {} columns, std {lo:.4} to {hi:.4} (applied to data by eval, transform, sample)",
+            m.len()
+        );
     }
     if let Some((r, c)) = file.image_shape {
         println!("image shape     {r}x{c}");

@@ -9,7 +9,7 @@ use onsager::data::Split;
 use onsager::io::model::{self, ModelFile};
 use onsager::{meanfield, Float};
 
-use crate::args::{parse_shape, DataArgs};
+use crate::args::{parse_shape, DataArgs, Input};
 use crate::draw;
 
 /// Where sampling chains start.
@@ -90,7 +90,12 @@ fn sample_typed<T: Float>(a: &SampleArgs) -> Result<()> {
             })
         }
         Start::Data => {
-            let d = a.data.load::<T>(Split::Test, a.seed, rbm.visible_units())?;
+            let d = a.data.load::<T>(
+                Split::Test,
+                a.seed,
+                rbm.visible_units(),
+                Input::Model(file.input.as_ref()),
+            )?;
             if d.x.ncols() != nv {
                 bail!(
                     "the model has {nv} visible units but {} has {} columns",
@@ -107,17 +112,22 @@ fn sample_typed<T: Float>(a: &SampleArgs) -> Result<()> {
         }
         None => rbm.gibbs(start.view(), a.steps, a.seed)?,
     };
+    // A model of standardised data samples standardised values: back to the data's units.
+    let samples = match &file.input {
+        Some(map) => map.inverse(samples.view())?,
+        None => samples,
+    };
+    // Values in [0, 1] are drawn as they are; Gaussian or mapped-back ones on their own range.
+    let scale = if file.input.is_some() || rbm.visible_units() == onsager::Visible::Gaussian {
+        draw::grid::Scale::Span
+    } else {
+        draw::grid::Scale::Unit
+    };
     if let Some(png) = &a.png {
         let shape = a.shape.or(file.image_shape).ok_or_else(|| {
             anyhow::anyhow!("--png needs --shape (the model stores no image shape)")
         })?;
-        draw::grid::write_grid(
-            png,
-            samples.mapv(|x| x.f64()).view(),
-            shape,
-            draw::grid::Scale::Unit,
-            None,
-        )?;
+        draw::grid::write_grid(png, samples.mapv(|x| x.f64()).view(), shape, scale, None)?;
     }
     onsager::io::npy::write_float(&a.out, samples.view())?;
     eprintln!("wrote {} ({} samples)", a.out.display(), a.n);

@@ -43,11 +43,15 @@ pub enum Show {
     },
     /// Rows of a .npy file (samples, data) as a grid of images.
     Samples {
-        /// The .npy file (values in [0, 1]).
+        /// The .npy file (values in [0, 1], or any with `--scale span`).
         file: PathBuf,
         /// Output PNG.
         #[arg(short, long, default_value = "samples.png")]
         out: PathBuf,
+        /// Grey scale: `unit` draws [0, 1]; `span` draws the values' own range (samples of a
+        /// Gaussian or standardised model, in raw units).
+        #[arg(long, value_enum, default_value_t = Scale::Unit)]
+        scale: Scale,
         /// Image shape, e.g. 28x28.
         #[arg(long, value_parser = parse_shape, default_value = "28x28")]
         shape: (usize, usize),
@@ -91,6 +95,7 @@ pub fn show(a: ShowArgs) -> Result<()> {
         Show::Samples {
             file,
             out,
+            scale,
             shape,
             zoom,
         } => {
@@ -99,7 +104,7 @@ pub fn show(a: ShowArgs) -> Result<()> {
                 onsager::data::Values::F32(a) => a.mapv(|v| v as f64),
                 onsager::data::Values::F64(a) => a,
             };
-            let zoom = grid::write_grid(&out, x.view(), shape, Scale::Unit, zoom)?;
+            let zoom = grid::write_grid(&out, x.view(), shape, scale, zoom)?;
             eprintln!("wrote {} ({} images, {zoom}x)", out.display(), x.nrows());
         }
         Show::Curves { log, out } => curves(&log, &out)?,

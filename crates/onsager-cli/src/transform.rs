@@ -8,7 +8,7 @@ use onsager::data::Split;
 use onsager::io::model::{self, ModelFile};
 use onsager::Float;
 
-use crate::args::DataArgs;
+use crate::args::{DataArgs, Input};
 
 /// `onsager transform` options.
 #[derive(Args, Debug)]
@@ -55,7 +55,12 @@ fn transform_typed<T: Float>(a: &TransformArgs) -> Result<()> {
         SplitArg::Test => Split::Test,
     };
     let file: ModelFile<T> = model::load(&a.model)?;
-    let data = a.data.load::<T>(split, 0, file.rbm.visible_units())?;
+    let data = a.data.load::<T>(
+        split,
+        0,
+        file.rbm.visible_units(),
+        Input::Model(file.input.as_ref()),
+    )?;
     let h = file.rbm.hidden_probs(data.x.view())?;
     onsager::io::npy::write_float(&a.out, h.view())?;
     eprintln!(

@@ -1270,3 +1270,113 @@ fn real_valued_units_train_evaluate_and_refuse_what_does_not_apply() {
         "outside [0, 1]",
     );
 }
+
+/// `--preprocess standardize`: training stores the training rows' column means and standard
+/// deviations in the model; `eval`, `transform` and `sample` apply them (and say the
+/// log-densities are of standardised rows, with the Jacobian to add), samples come back in
+/// raw units, and a preprocessing that contradicts the stored map, or a standardisation the
+/// model cannot supply, is refused.
+#[test]
+fn standardised_training_stores_its_map_and_later_commands_use_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    ok(
+        d,
+        &[
+            "train",
+            "--visible",
+            "gaussian",
+            "--preprocess",
+            "standardize",
+            "--method",
+            "cd",
+            "--hidden",
+            "8",
+            "--limit",
+            "300",
+            "--validation-size",
+            "100",
+            "--epochs",
+            "1",
+            "--quiet",
+            "-o",
+            "z.safetensors",
+        ],
+    );
+    let info = ok(d, &["info", "z.safetensors"]);
+    assert!(info.contains("standardised    784 columns"), "{info}");
+    let eval = ok(
+        d,
+        &[
+            "eval",
+            "z.safetensors",
+            "--estimator",
+            "exact",
+            "--limit",
+            "50",
+        ],
+    );
+    assert!(
+        eval.contains("stored in the model") && eval.contains("raw units"),
+        "{eval}"
+    );
+    ok(
+        d,
+        &["transform", "z.safetensors", "--limit", "20", "-o", "f.npy"],
+    );
+    // Zero Gibbs steps from data rows: the starts mapped back are the raw test bytes.
+    ok(
+        d,
+        &[
+            "sample",
+            "z.safetensors",
+            "--from",
+            "data",
+            "--steps",
+            "0",
+            "-n",
+            "4",
+            "-o",
+            "s.npy",
+        ],
+    );
+    let back = match onsager::io::npy::read(d.join("s.npy")).unwrap() {
+        onsager::data::Values::F32(a) => a,
+        other => panic!("{other:?}"),
+    };
+    let raw = match onsager::data::Dataset::bundled_mnist(onsager::data::Split::Test).values {
+        onsager::data::Values::U8(a) => a,
+        other => panic!("{other:?}"),
+    };
+    for ((r, c), x) in back.indexed_iter() {
+        assert!(
+            (*x as f64 - raw[[r, c]] as f64).abs() < 1e-2,
+            "{r},{c}: {x}"
+        );
+    }
+    fails(
+        d,
+        &["eval", "z.safetensors", "--preprocess", "scale"],
+        "trained on standardised data",
+    );
+    ok(
+        d,
+        &[
+            "train",
+            "--hidden",
+            "4",
+            "--limit",
+            "100",
+            "--epochs",
+            "1",
+            "--quiet",
+            "-o",
+            "b.safetensors",
+        ],
+    );
+    fails(
+        d,
+        &["eval", "b.safetensors", "--preprocess", "standardize"],
+        "stores no standardisation",
+    );
+}

@@ -469,3 +469,73 @@ fn tampered_metadata_is_refused_naming_the_entry() {
         "{e}"
     );
 }
+
+/// A standardised model's file keeps the training map in f64 whatever the model's precision,
+/// so held-out data takes the training means and samples map back to raw units; a file whose
+/// stored deviations are not positive is refused.
+#[test]
+fn a_stored_standardisation_round_trips_in_both_precisions() {
+    let raw = Dataset {
+        values: Values::U8(array![[0, 10, 7], [255, 30, 7], [51, 20, 7]]),
+        labels: None,
+        image_shape: None,
+    };
+    let (_, map) = raw
+        .prepare_for::<f32>(Preprocess::Standardize, onsager::Visible::Gaussian)
+        .unwrap();
+    let stored = map.columns.unwrap();
+    // The constant column keeps s = 1 (it becomes zeros).
+    assert_eq!(stored.std()[2], 1.0);
+    let rbm = onsager::Rbm::<f32>::random(3, 2, 0.1, 1)
+        .unwrap()
+        .with_visible(onsager::Visible::Gaussian, ndarray::Array1::ones(3))
+        .unwrap();
+    let mut file = ModelFile::new(rbm);
+    file.input = Some(stored.clone());
+    let bytes = model::to_bytes_file(&file).unwrap();
+    let path = std::path::Path::new("z.safetensors");
+    let f32_back = model::from_bytes::<f32>(path, &bytes).unwrap();
+    let f64_back = model::from_bytes::<f64>(path, &bytes).unwrap();
+    assert_eq!(f32_back.input.as_ref(), Some(&stored));
+    assert_eq!(f64_back.input.as_ref(), Some(&stored));
+    // The mean of column 1 is 20 exactly: no rounding through f32.
+    assert_eq!(stored.mean()[1], 20.0);
+    let z = array![[0.5f64, -1.0, 0.0]];
+    let x = stored.inverse(z.view()).unwrap();
+    let again = stored.forward(x.view()).unwrap();
+    assert!((&again - &z).iter().all(|e| e.abs() < 1e-12), "{again}");
+    // Files without one (every older file) load with none.
+    let plain = model::to_bytes_file(&ModelFile::new(file.rbm.clone())).unwrap();
+    assert!(model::from_bytes::<f32>(path, &plain)
+        .unwrap()
+        .input
+        .is_none());
+    // A damaged map is refused naming the file.
+    use safetensors::tensor::{SafeTensors, TensorView};
+    let st = SafeTensors::deserialize(&bytes).unwrap();
+    let zeros = [0u8; 24];
+    let views: Vec<(String, TensorView<'_>)> = st
+        .tensors()
+        .into_iter()
+        .map(|(name, t)| {
+            let data = if name == "input.std" {
+                &zeros[..]
+            } else {
+                t.data()
+            };
+            (
+                name,
+                TensorView::new(t.dtype(), t.shape().to_vec(), data).unwrap(),
+            )
+        })
+        .collect();
+    let (_, header) = SafeTensors::read_metadata(&bytes).unwrap();
+    let damaged = safetensors::serialize(views, header.metadata().clone()).unwrap();
+    let err = model::from_bytes::<f32>(path, &damaged)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("z.safetensors") && err.contains("standard deviation"),
+        "{err}"
+    );
+}

@@ -19,6 +19,9 @@ pub enum Scale {
     Shared,
     /// Each image on its own symmetric scale.
     PerFilter,
+    /// One grey scale for all images from their lowest value (black) to their highest
+    /// (white): real-valued samples in the data's own units.
+    Span,
 }
 
 /// The smallest whole magnification that makes a grid of `n` images of `shape` at least
@@ -54,6 +57,10 @@ pub fn write_grid(
             with_legend(grid, &format!("{:+.3}", -m), &format!("{m:+.3}"))?
         }
         Scale::PerFilter => with_legend(grid, "−max|w| of each filter", "+max|w|")?,
+        Scale::Span => {
+            let (lo, hi) = span(images);
+            with_legend(grid, &format!("{lo:.3} black"), &format!("{hi:.3} white"))?
+        }
     };
     write_png(path, &img)?;
     Ok(zoom)
@@ -130,6 +137,15 @@ pub fn write_panels(path: &Path, panels: &[(String, RgbImage)], per_row: usize) 
     write_png(path, &img)
 }
 
+/// The lowest and highest value of `images` ([`Scale::Span`]'s black and white).
+fn span(images: ArrayView2<'_, f64>) -> (f64, f64) {
+    images
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        })
+}
+
 /// The grid [`write_grid`] draws (without its legend), each pixel `zoom` × `zoom`.
 pub fn grid_image(
     images: ArrayView2<'_, f64>,
@@ -161,6 +177,7 @@ pub fn grid_image(
     let (width, height) = ((cols * (w + 1) + 1) as u32, (rows * (h + 1) + 1) as u32);
     let mut img = RgbImage::from_pixel(width, height, image::Rgb([40, 40, 40]));
     let shared = images.iter().fold(1e-12f64, |m, x| m.max(x.abs()));
+    let (lo, hi) = span(images);
     for (k, row) in images.rows().into_iter().enumerate() {
         let own = row.iter().fold(1e-12f64, |m, x| m.max(x.abs()));
         let (r0, c0) = ((k / cols) * (h + 1) + 1, (k % cols) * (w + 1) + 1);
@@ -169,6 +186,10 @@ pub fn grid_image(
             let px = match scale {
                 Scale::Unit => {
                     let g = (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+                    [g, g, g]
+                }
+                Scale::Span => {
+                    let g = ((v - lo) / (hi - lo).max(1e-12) * 255.0).round() as u8;
                     [g, g, g]
                 }
                 Scale::Shared | Scale::PerFilter => {

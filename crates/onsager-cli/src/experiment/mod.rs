@@ -264,6 +264,7 @@ fn mnist(a: &MnistArgs) -> Result<()> {
                 history: mon.history.clone(),
                 image_shape: Some((28, 28)),
                 state: None,
+                input: None,
                 extra: Default::default(),
             },
         )?;

@@ -15,7 +15,7 @@ use onsager::estimate::ais::BaseModel;
 use onsager::io::model::{self, ModelFile};
 use onsager::{EpochMetrics, Estimator, Float, TrainConfig, Trainer};
 
-use crate::args::{in_flag_terms, DataArgs, Dtype};
+use crate::args::{in_flag_terms, DataArgs, Dtype, Input};
 use monitor::CliMonitor;
 pub use options::{with_defaults_in_help, TrainArgs};
 
@@ -91,7 +91,10 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     // Training and validation rows.
     let loaded = a
         .data
-        .load::<T>(Split::Train, config.seed, config.visible)?;
+        .load::<T>(Split::Train, config.seed, config.visible, Input::Training)?;
+    // Held-out rows take the training data's standardisation, if it had one.
+    let input = loaded.scaling.columns.clone();
+    let held_out = Input::Model(input.as_ref());
     let mut train_x = loaded.x;
     let mut validation = None;
     if let Some(f) = a.validation_split {
@@ -113,11 +116,14 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
             data: Some(p.clone()),
             ..a.data.clone()
         };
-        validation = Some(args.load::<T>(Split::Test, config.seed, config.visible)?.x);
+        validation = Some(
+            args.load::<T>(Split::Test, config.seed, config.visible, held_out)?
+                .x,
+        );
     } else if a.data.has_test_split() {
         validation = Some(
             a.data
-                .load::<T>(Split::Test, config.seed, config.visible)?
+                .load::<T>(Split::Test, config.seed, config.visible, held_out)?
                 .x,
         );
     }
@@ -248,6 +254,7 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
             history: history.to_vec(),
             image_shape,
             state: Some(trainer.state()),
+            input: input.clone(),
             extra: [("training_data".to_string(), fingerprint.clone())].into(),
         };
         Ok(model::save(&a.out, &file)?)

@@ -9,9 +9,11 @@ use sha2::Digest;
 use crate::{io, Error, Result};
 
 mod preprocess;
+mod standardize;
 
 pub use crate::io::Values;
 pub use preprocess::{Preprocess, Scaling};
+pub use standardize::Standardization;
 
 /// The split of a data set.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

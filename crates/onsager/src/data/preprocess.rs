@@ -1,11 +1,12 @@
-//! Preprocessing: how raw values (bytes, counts, floats) become the \[0, 1\] data an RBM takes,
-//! and the [`Scaling`] each run reports so no rescaling happens without a word.
+//! Preprocessing: how raw values (bytes, counts, floats) become the data an RBM takes (\[0, 1\]
+//! for binary and truncated units, standardised columns for Gaussian ones), and the [`Scaling`]
+//! each run reports so no rescaling happens without a word.
 
 use std::fmt;
 
 use ndarray::Array2;
 
-use super::{Dataset, Values};
+use super::{Dataset, Standardization, Values};
 use crate::rng::{self, Domain};
 use crate::{Error, Float, Result, Visible};
 
@@ -44,6 +45,11 @@ pub enum Preprocess {
         /// Seed of the draws.
         seed: u64,
     },
+    /// Each column to z = (x − μⱼ) / sⱼ with this data's column means and (population)
+    /// standard deviations, for Gaussian visible units; the map is reported in
+    /// [`Scaling::columns`] so that a model file can store it and held-out data use it
+    /// ([`Dataset::prepare_standardized`]).
+    Standardize,
 }
 
 /// The map x ↦ (x − offset) / divisor a [`Preprocess`] applies to a data set, with the reason
@@ -58,6 +64,9 @@ pub struct Scaling {
     pub basis: &'static str,
     /// The preprocessing it belongs to (for the thresholding or sampling after the map).
     pub how: Preprocess,
+    /// A per-column map applied in place of `offset` and `divisor` (which are then 0 and 1):
+    /// [`Preprocess::Standardize`]'s fitted map, or a model's stored one.
+    pub columns: Option<Standardization>,
 }
 
 impl Scaling {
@@ -67,6 +76,31 @@ impl Scaling {
             divisor: 1.0,
             basis,
             how,
+            columns: None,
+        }
+    }
+
+    /// The per-column map `columns`, reported as `basis`.
+    fn standardizing(columns: Standardization, basis: &'static str, how: Preprocess) -> Self {
+        Self {
+            columns: Some(columns),
+            ..Self::identity(basis, how)
+        }
+    }
+
+    /// The prepared value of raw value `raw` in column `col` (before any thresholding).
+    fn forward(&self, raw: f64, col: usize) -> f64 {
+        match &self.columns {
+            Some(s) => s.forward_one(raw, col),
+            None => (raw - self.offset) / self.divisor,
+        }
+    }
+
+    /// The raw value that the prepared value `x` of column `col` comes from.
+    fn inverse(&self, x: f64, col: usize) -> f64 {
+        match &self.columns {
+            Some(s) => s.mean()[col] + x * s.std()[col],
+            None => self.offset + x * self.divisor,
         }
     }
 }
@@ -74,7 +108,14 @@ impl Scaling {
 impl fmt::Display for Scaling {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (o, d) = (self.offset, self.divisor);
-        if o == 0.0 && d == 1.0 {
+        if let Some(s) = &self.columns {
+            write!(
+                f,
+                "each of the {} columns as (value − its mean) ÷ its standard deviation ({})",
+                s.len(),
+                self.basis
+            )?;
+        } else if o == 0.0 && d == 1.0 {
             write!(f, "values as they are ({})", self.basis)?;
         } else if o == 0.0 {
             write!(f, "values ÷ {d} ({})", self.basis)?;
@@ -140,7 +181,13 @@ impl Dataset {
                 divisor: high - low,
                 basis: "the range given",
                 how,
+                columns: None,
             },
+            Preprocess::Standardize => Scaling::standardizing(
+                Standardization::fit(&self.values)?,
+                "the means and standard deviations of this data",
+                how,
+            ),
             _ if is_bytes => match finite_range(&self.values) {
                 Some((_, hi)) if hi <= 1.0 => Scaling::identity("bytes holding only 0 and 1", how),
                 _ => Scaling {
@@ -148,6 +195,7 @@ impl Dataset {
                     divisor: 255.0,
                     basis: "bytes",
                     how,
+                    columns: None,
                 },
             },
             Preprocess::Scale => match finite_range(&self.values) {
@@ -156,6 +204,7 @@ impl Dataset {
                     divisor: hi - lo.min(0.0),
                     basis: "the data's range",
                     how,
+                    columns: None,
                 },
                 _ => Scaling::identity("the data's range is a single value", how),
             },
@@ -194,12 +243,43 @@ impl Dataset {
         how: Preprocess,
         visible: Visible,
     ) -> Result<(Array2<T>, Scaling)> {
-        let (lo, hi) = visible.range();
         let (n, d) = self.values.dim();
         if n == 0 || d == 0 {
             return Err(Error::Empty { what: "data" });
         }
         let map = self.scaling(how)?;
+        Ok((self.apply(&map, visible)?, map))
+    }
+
+    /// The values standardised by a stored map (a model's, fitted on its training data by
+    /// [`Preprocess::Standardize`]), for visible units of type `visible`.
+    ///
+    /// # Errors
+    /// [`Error::Shape`] if the map has another number of columns; otherwise as
+    /// [`Dataset::prepare_for`].
+    pub fn prepare_standardized<T: Float>(
+        &self,
+        stored: &Standardization,
+        visible: Visible,
+    ) -> Result<(Array2<T>, Scaling)> {
+        let (n, d) = self.values.dim();
+        if n == 0 || d == 0 {
+            return Err(Error::Empty { what: "data" });
+        }
+        stored.check_columns(d)?;
+        let map = Scaling::standardizing(
+            stored.clone(),
+            "the means and standard deviations stored in the model",
+            Preprocess::Standardize,
+        );
+        Ok((self.apply(&map, visible)?, map))
+    }
+
+    /// The values through `map`, checked against the range of `visible` units.
+    fn apply<T: Float>(&self, map: &Scaling, visible: Visible) -> Result<Array2<T>> {
+        let how = map.how;
+        let (lo, hi) = visible.range();
+        let (n, d) = self.values.dim();
         crate::check::allocatable::<T>("the prepared data (rows × columns)", n, d, 1)?;
         let mut out = Array2::<T>::zeros((n, d));
         for r in 0..n {
@@ -219,15 +299,15 @@ impl Dataset {
                         value: raw,
                     });
                 }
-                let x = (raw - map.offset) / map.divisor;
+                let x = map.forward(raw, c);
                 if !(lo..=hi).contains(&x) {
                     return Err(Error::OutOfRange {
                         what: "data",
                         row: r,
                         col: c,
                         value: raw,
-                        low: map.offset + lo * map.divisor,
-                        high: map.offset + hi * map.divisor,
+                        low: map.inverse(lo, c),
+                        high: map.inverse(hi, c),
                     });
                 }
                 out[[r, c]] = T::of(match (how, &mut stream) {
@@ -239,7 +319,7 @@ impl Dataset {
                 });
             }
         }
-        Ok((out, map))
+        Ok(out)
     }
 }
 
@@ -358,5 +438,34 @@ mod tests {
         assert!(signed
             .prepare_for::<f64>(Preprocess::Auto, Visible::Bernoulli)
             .is_err());
+    }
+    #[test]
+    fn standardising_fits_here_or_applies_a_stored_map() {
+        let train = set(Values::U8(array![[0, 10], [255, 30]]));
+        let (z, map) = train
+            .prepare_for::<f64>(Preprocess::Standardize, Visible::Gaussian)
+            .unwrap();
+        assert_eq!(z, array![[-1.0, -1.0], [1.0, 1.0]]);
+        let fitted = map.columns.clone().unwrap();
+        assert_eq!(fitted.mean(), array![127.5, 20.0]);
+        assert!(map.to_string().contains("each of the 2 columns"), "{map}");
+        // Held-out rows take the training map, not their own moments.
+        let test = set(Values::U8(array![[20, 20]]));
+        let (z, stored) = test
+            .prepare_standardized::<f32>(&fitted, Visible::Gaussian)
+            .unwrap();
+        assert_eq!(z, array![[(20.0 - 127.5) / 127.5, 0.0f32]]);
+        assert!(stored.to_string().contains("stored in the model"));
+        assert!(matches!(
+            set(Values::U8(array![[1, 2, 3]]))
+                .prepare_standardized::<f32>(&fitted, Visible::Gaussian),
+            Err(Error::Shape { .. })
+        ));
+        // Truncated units on [0, 1] refuse the negative standardised value, naming the raw
+        // interval that maps onto [0, 1] in that column (column 0: [127.5, 255]).
+        assert!(matches!(
+            test.prepare_standardized::<f64>(&fitted, Visible::TruncatedGaussian { low: 0.0, high: 1.0 }),
+            Err(Error::OutOfRange { row: 0, col: 0, low, high, .. }) if low == 127.5 && high == 255.0
+        ));
     }
 }

@@ -10,6 +10,7 @@
 //! | `visible_bias` | (nv,) | a |
 //! | `hidden_bias` | (nh,) | b |
 //! | `visible_sigma` | (nv,) | σ of real-valued visible units (absent for Bernoulli units) |
+//! | `input.mean`, `input.std` | (nv,), (nv,) | always `F64`: the column means and standard deviations of standardised training data ([`crate::data::Standardization`], absent otherwise) |
 //! | `state.velocity` | (nv, nh) | checkpoints: momentum buffer |
 //! | `state.pcd.v` | (chains, nv) | checkpoints, PCD: chain states |
 //! | `state.emf.m_v`, `state.emf.m_h` | (batch, nv), (batch, nh) | checkpoints, persistent EMF |
@@ -40,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use crate::rng::StreamRng;
 use safetensors::tensor::Dtype;
 
+use crate::data::Standardization;
 use crate::{EpochMetrics, Float, Rbm, TrainConfig, TrainerState};
 
 /// The format version this library writes and reads.
@@ -60,6 +62,9 @@ pub struct ModelFile<T: Float> {
     pub image_shape: Option<(usize, usize)>,
     /// Optimiser state, in checkpoints (see [`crate::Trainer::resume`]).
     pub state: Option<TrainerState<T>>,
+    /// The standardisation its training data went through, in raw units (so held-out data
+    /// takes the same map and samples map back), if it was standardised.
+    pub input: Option<Standardization>,
     /// Application notes, stored as metadata entries `extra.KEY` (the CLI records its training
     /// data's fingerprint here).
     pub extra: std::collections::BTreeMap<String, String>,
@@ -75,6 +80,7 @@ impl<T: Float> ModelFile<T> {
             history: Vec::new(),
             image_shape: None,
             state: None,
+            input: None,
             extra: Default::default(),
         }
     }

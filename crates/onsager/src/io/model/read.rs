@@ -7,6 +7,7 @@ use ndarray::{Array1, Array2};
 use safetensors::tensor::{Dtype, SafeTensors};
 
 use super::{dtype_of, ModelFile, StateMeta, FORMAT_VERSION};
+use crate::data::Standardization;
 use crate::train::Chains;
 use crate::{Error, Float, Rbm, Result, TrainConfig, TrainerState, Visible};
 
@@ -287,7 +288,10 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
                 let rows = t.shape().first().copied().unwrap_or(0);
                 let m_v = matrix(path, &st, "state.emf.m_v", rows, nv)?;
                 let m_h = matrix(path, &st, "state.emf.m_h", rows, nh)?;
-                unit("state.emf.m_v", &m_v)?;
+                // Visible magnetisations are means of the model's own units.
+                visible
+                    .check_data("state.emf.m_v", &m_v.view(), nv)
+                    .map_err(|e| bad(path, format!("tensor `state.emf.m_v`: {e}")))?;
                 unit("state.emf.m_h", &m_h)?;
                 Some(Chains::Magnetisations {
                     m_v,
@@ -308,6 +312,16 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
         }
         _ => None,
     };
+    let input = match st.tensor("input.mean") {
+        Ok(_) => Some(
+            Standardization::from_parts(
+                Array1::from(tensor::<f64>(path, &st, "input.mean", &[nv])?),
+                Array1::from(tensor::<f64>(path, &st, "input.std", &[nv])?),
+            )
+            .map_err(|e| bad(path, format!("stored standardisation: {e}")))?,
+        ),
+        Err(_) => None,
+    };
     let extra = meta
         .iter()
         .filter_map(|(k, v)| k.strip_prefix("extra.").map(|k| (k.to_string(), v.clone())))
@@ -319,6 +333,7 @@ pub fn from_bytes<T: Float>(path: &Path, bytes: &[u8]) -> Result<ModelFile<T>> {
         history,
         image_shape,
         state,
+        input,
         extra,
     })
 }

@@ -51,6 +51,17 @@ pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
             to_bytes(sigma.iter().copied()),
         ));
     }
+    // A standardisation is in raw units, kept in f64 whatever the model's precision.
+    let mut f64_tensors: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    if let Some(s) = &m.input {
+        for (name, v) in [("input.mean", s.mean()), ("input.std", s.std())] {
+            f64_tensors.push((
+                name.into(),
+                vec![v.len()],
+                v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            ));
+        }
+    }
     let mut meta = HashMap::from([
         ("format".to_string(), "onsager-rbm".to_string()),
         ("format_version".into(), FORMAT_VERSION.to_string()),
@@ -124,6 +135,12 @@ pub fn to_bytes_file<T: Float>(m: &ModelFile<T>) -> Result<Vec<u8>> {
                 TensorView::new(dtype_of::<T>(), shape.clone(), data).expect("sizes match"),
             )
         })
+        .chain(f64_tensors.iter().map(|(n, shape, data)| {
+            (
+                n.clone(),
+                TensorView::new(safetensors::Dtype::F64, shape.clone(), data).expect("sizes match"),
+            )
+        }))
         .collect();
     safetensors::tensor::serialize(views, Some(meta)).map_err(|e| Error::Format {
         path: "<memory>".into(),

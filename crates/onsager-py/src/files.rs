@@ -1,5 +1,6 @@
 //! Model files from Python: `save` (atomic, readable by the command line) beside `load`.
 
+use numpy::IntoPyArray;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -79,6 +80,14 @@ fn load_t<'py, T: Num>(py: Python<'py>, path: &Path, bytes: &[u8]) -> PyResult<B
     )?;
     d.set_item("epochs_completed", file.epochs_completed)?;
     d.set_item("extra", file.extra.clone())?;
+    // The command line's standardisation of the training data (means, standard deviations).
+    let input = file.input.as_ref().map(|m| {
+        (
+            m.mean().to_owned().into_pyarray(py),
+            m.std().to_owned().into_pyarray(py),
+        )
+    });
+    d.set_item("input", input)?;
     d.set_item(
         "checkpoint",
         file.state.is_some().then(|| PyBytes::new(py, bytes)),

@@ -170,7 +170,27 @@ def test_a_cli_model_loads_with_its_unit_type(tmp_path, onsager_bin):
     assert m.log_likelihood(_standardised(n=60), "exact").quantity == "log-density"
 
 
-def test_samples_live_in_the_units_range():
+
+def test_a_standardised_cli_model_loads_behind_its_scaler(tmp_path, onsager_bin):
+    # Raw columns far from unit scale; the CLI standardises them and stores the map.
+    raw = _standardised(n=60) * np.array([1, 2, 3, 4, 5, 6.0]) + 10.0
+    data = tmp_path / "raw.csv"
+    np.savetxt(data, raw, delimiter=",")
+    out = tmp_path / "z.onsager"
+    subprocess.run([str(onsager_bin), "train", str(data), "-o", str(out), "--visible",
+                    "gaussian", "--preprocess", "standardize", "--method", "cd", "--hidden", "3",
+                    "--epochs", "1", "--seed", "3"], check=True, capture_output=True)
+    pipe = load(out)
+    scaler, m = pipe[0], pipe[-1]
+    np.testing.assert_allclose(scaler.mean_, raw.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(scaler.scale_, raw.std(0), rtol=1e-9)
+    # The pipeline takes raw rows; the estimator alone takes standardised ones.
+    z = (raw - raw.mean(0)) / raw.std(0)
+    np.testing.assert_allclose(pipe.transform(raw), m.transform(z), rtol=1e-5, atol=1e-6)
+    # Samples map back to raw units: zero steps from standardised rows give the raw rows.
+    back = scaler.inverse_transform(m.sample(init=z[:5], n_steps=0, random_state=0))
+    np.testing.assert_allclose(back, raw[:5], rtol=1e-5)
+
     m = EMFRBM(n_components=3, visible="truncated_gaussian", sigma=0.3, method="cd", n_iter=2,
                metrics=(), random_state=0).fit(_grey())
     s = m.sample(50, n_steps=20, random_state=1)

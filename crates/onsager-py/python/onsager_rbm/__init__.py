@@ -42,7 +42,11 @@ def load(path):
 
     Returns
     -------
-    BernoulliRBM or EMFRBM
+    BernoulliRBM, EMFRBM or Pipeline
+        A file from ``onsager train --preprocess standardize`` stores its training data's column
+        means and standard deviations: it comes back as a scikit-learn ``Pipeline`` of a fitted
+        ``StandardScaler`` holding them and the estimator, so ``transform`` takes raw rows;
+        ``pipeline[0].inverse_transform(pipeline[-1].sample(n))`` maps samples back.
 
     Raises
     ------
@@ -101,7 +105,24 @@ def load(path):
         est.n_epochs_ = d["epochs_completed"]
     else:
         est.h_samples_ = np.zeros((est.batch_size, est.n_components), dtype=components.dtype)
+    if d["input"] is not None:
+        return _standardized(est, *d["input"])
     return est
+
+
+def _standardized(est, mean, std):
+    """The estimator behind a fitted ``StandardScaler`` holding a file's stored map (the column
+    means and standard deviations of ``onsager train --preprocess standardize``)."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler()
+    scaler.mean_ = mean
+    scaler.scale_ = std
+    scaler.var_ = std**2
+    scaler.n_features_in_ = mean.shape[0]
+    scaler.n_samples_seen_ = np.int64(0)  # the file does not record how many rows
+    return make_pipeline(scaler, est)
 
 
 __all__ = [

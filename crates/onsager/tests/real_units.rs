@@ -447,3 +447,40 @@ fn truncated_cd_learns_and_real_models_round_trip_through_files() {
         assert_eq!(back.rbm, rbm);
     }
 }
+
+/// A learned σ driven to overflow by a far too large learning rate ends the run with
+/// `Error::Diverged` naming σ, never a hang or a crash in the truncated-normal draws (an
+/// MNIST run at lr 0.01 once overflowed the stack there).
+#[test]
+fn a_diverging_learned_sigma_is_reported_not_a_crash() {
+    let mut r = rng::stream(9, Domain::Other, 0);
+    let data = Array2::from_shape_fn((200, 16), |(row, i)| {
+        let on = (row % 2 == 0) == (i < 8);
+        if on && rng::uniform::<f64>(&mut r) < 0.9 {
+            1.0
+        } else {
+            0.0
+        }
+    });
+    for method in [Method::Pcd { k: 1, chains: 20 }, Method::Cd { k: 1 }] {
+        let fit = TrainParams::builder()
+            .n_hidden(8)
+            .visible(Visible::TRUNCATED_UNIT)
+            .sigma(Sigma::Learned {
+                init: 0.3,
+                floor: 0.01,
+            })
+            .method(method)
+            .learning_rate(1e3)
+            .batch_size(20)
+            .epochs(20)
+            .build()
+            .unwrap()
+            .fit::<f32>(data.view());
+        assert!(
+            matches!(fit, Err(onsager::Error::Diverged { .. })),
+            "{method:?}: {:?}",
+            fit.map(|m| m.sigma().unwrap().to_owned())
+        );
+    }
+}

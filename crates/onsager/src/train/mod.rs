@@ -317,6 +317,14 @@ impl<T: Float> Core<T> {
                     fp.add(stats);
                 }
                 done += 1;
+                // A learned σ that overflows would feed infinite widths to the next batch's
+                // draws: stopped here (nv values), the rest at the epoch's end.
+                if !self.rbm.sigma.iter().all(|s| s.is_finite()) {
+                    return Err(Error::Diverged {
+                        epoch: e + 1,
+                        what: "visible sigma",
+                    });
+                }
             }
             let seconds = epoch_start.elapsed().as_secs_f64();
             self.state.epoch += 1;

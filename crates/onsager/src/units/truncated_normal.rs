@@ -232,9 +232,24 @@ pub fn moments(mu: f64, s: f64, l: f64, u: f64) -> Result<Moments> {
 /// e^{−(z − λ)²/2} (and z ≤ b), or, when the interval is shorter than Robert's bound
 /// (2/(α + √(α²+4)))·e^{(α² − α√(α²+4))/4 + ½}, a uniform proposal accepted with probability
 /// e^{(α² − z²)/2}; the lower tail by the mirror z → −z.
+///
+/// Arguments from a diverged model never hang or recurse: an empty or degenerate interval
+/// (α ≥ b, both ends infinite on one side) gives α, a NaN end gives NaN (for the trainer's
+/// finiteness check to report), and an end beyond 10⁸ standard deviations gives α + E/α with
+/// E ~ Exp(1), the tail's law to double precision there.
 pub fn sample_standard(alpha: f64, b: f64, rng: &mut StreamRng) -> f64 {
+    if alpha.is_nan() || b.is_nan() {
+        return f64::NAN;
+    }
+    if alpha >= b {
+        return alpha;
+    }
     if b <= 0.0 {
         return -sample_standard(-b, -alpha, rng);
+    }
+    if alpha > 1e8 {
+        let e: f64 = Exp1.sample(rng);
+        return (alpha + e / alpha).min(b);
     }
     let uniform = |rng: &mut StreamRng| crate::rng::uniform::<f64>(rng);
     if alpha < 0.0 {
@@ -354,6 +369,25 @@ mod tests {
             );
             assert!((m.var - var).abs() < 1e-6 * var, "variance {what}");
         }
+    }
+
+    #[test]
+    fn degenerate_draws_return_at_once() {
+        let mut rng = crate::rng::stream(0, crate::rng::Domain::Other, 0);
+        let inf = f64::INFINITY;
+        // Empty, single-point and one-sided infinite intervals: an end, never a loop.
+        assert_eq!(sample_standard(0.0, 0.0, &mut rng), 0.0);
+        assert_eq!(sample_standard(-0.0, -0.0, &mut rng), 0.0);
+        assert_eq!(sample_standard(inf, inf, &mut rng), inf);
+        assert_eq!(sample_standard(-inf, -inf, &mut rng), -inf);
+        assert!(sample_standard(f64::NAN, 1.0, &mut rng).is_nan());
+        // Far tails: within 1/α of the end.
+        let z = sample_standard(1e300, inf, &mut rng);
+        assert!(z >= 1e300 && z.is_finite(), "{z}");
+        let z = sample_standard(-inf, -1e300, &mut rng);
+        assert!(z <= -1e300 && z.is_finite(), "{z}");
+        // σ = ∞ (a diverged σ): NaN, never a hang, for the trainer to report.
+        assert!(sample(0.5, inf, 0.0, 1.0, &mut rng).is_nan());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod data;
 mod evaluate;
+mod grey;
 mod methods;
 mod report;
 
@@ -40,6 +41,10 @@ pub enum Experiment {
     /// test log-likelihoods, pseudo-likelihood, reconstruction error, logistic-regression
     /// accuracy on the hidden units, training time, per-epoch validation curves, pictures.
     Mnist(Box<MnistArgs>),
+    /// Grey-level MNIST with real-valued visible units: PCD-1 and TAP-2 with truncated-Gaussian
+    /// units on [0, 1], Gaussian units on standardised pixels; AIS test log-density with
+    /// bounds, logistic regression on P(h|v), training time, filters, samples. Resumes.
+    Grey(Box<grey::GreyArgs>),
 }
 
 /// `onsager experiment mnist` options. Defaults are the published run (docs/results.md).
@@ -184,6 +189,7 @@ pub fn run(a: ExperimentArgs) -> Result<()> {
     crate::interrupt::flag(); // Ctrl-C from here on stops the experiment cleanly (exit 130)
     match a.what {
         Experiment::Mnist(m) => mnist(&m),
+        Experiment::Grey(g) => grey::grey(&g),
     }
 }
 

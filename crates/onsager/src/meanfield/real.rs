@@ -25,7 +25,7 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
-use crate::units::truncated_normal::moments;
+use crate::units::truncated_normal::{mean_var, moments};
 use crate::{linalg, par, EmfOrder, Error, Float, Rbm, Result, Visible};
 
 /// The tilted variance is at most this many times the prior's σ² (docs/maths.md §4b).
@@ -78,7 +78,12 @@ fn tilted_with(
     }
     let s = lambda.sqrt().recip();
     let base = 0.5 * lambda * mu * mu - 0.5 * a * a * p;
-    let (log_z, mean, var) = if range.0.is_finite() {
+    let (log_z, mean, var) = if range.0.is_finite() && !want_log_z {
+        match mean_var(mu, s, range.0, range.1) {
+            Ok((mean, var)) => (0.0, mean, var),
+            Err(_) => (f64::NAN, mu.clamp(range.0, range.1), 0.0),
+        }
+    } else if range.0.is_finite() {
         match moments(mu, s, range.0, range.1) {
             Ok(m) => (base + m.log_z, m.mean, m.var),
             // Only a non-finite field (diverged weights) lands here: the nearest end.

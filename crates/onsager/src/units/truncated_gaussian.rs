@@ -1,9 +1,9 @@
 //! Truncated-Gaussian visible units (docs/maths.md §1b): v | h ~ N(a + W h, σ²/β) truncated to
-//! \[low, high\] per unit; the conditional mean (from [`super::truncated_normal::moments`]) or
+//! \[low, high\] per unit; the conditional mean (from [`super::truncated_normal::mean_var`]) or
 //! a draw (from [`super::truncated_normal::sample`]) in one pass over a row, and the unit's
 //! integral over the interval given its field (for exact log Z).
 
-use super::truncated_normal::{moments, sample};
+use super::truncated_normal::{mean_var, moments, sample};
 use crate::rng::StreamRng;
 use crate::Float;
 
@@ -29,7 +29,7 @@ pub(crate) fn conditional_row<T: Float>(
             let mu = a.f64() + x.f64() / beta;
             // σ > 0 and low < high are the model's invariants; a non-finite field (diverged
             // weights) gives the nearest end.
-            let m = moments(mu, s.f64() / root, low, high).map_or(mu.clamp(low, high), |m| m.mean);
+            let m = mean_var(mu, s.f64() / root, low, high).map_or(mu.clamp(low, high), |m| m.0);
             *x = T::of(m);
         }),
     }

@@ -38,7 +38,7 @@ pub struct GreyArgs {
     /// 3 epochs, 1000 AIS temperatures.
     #[arg(long)]
     pub quick: bool,
-    /// Rows to run (repeat or separate by commas; default all four).
+    /// Rows to run (repeat or separate by commas; default all six).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub rows: Vec<GreyRow>,
     /// Epochs of every row.
@@ -81,15 +81,21 @@ pub enum GreyRow {
     Pcd1Truncated,
     /// TAP-2 (EMF order 2 from the data), truncated-Gaussian units, σ learned from 0.3.
     Tap2Truncated,
+    /// PCD-1, truncated-Gaussian units, σ fixed at 0.3.
+    Pcd1TruncatedFixed,
+    /// TAP-2 from the data, truncated-Gaussian units, σ fixed at 0.3.
+    Tap2TruncatedFixed,
     /// PCD-1, Gaussian units (σ = 1) on standardised pixels.
     Pcd1Gaussian,
     /// TAP-2 from the data, Gaussian units (σ = 1) on standardised pixels.
     Tap2Gaussian,
 }
 
-const ALL: [GreyRow; 4] = [
+const ALL: [GreyRow; 6] = [
     GreyRow::Pcd1Truncated,
     GreyRow::Tap2Truncated,
+    GreyRow::Pcd1TruncatedFixed,
+    GreyRow::Tap2TruncatedFixed,
     GreyRow::Pcd1Gaussian,
     GreyRow::Tap2Gaussian,
 ];
@@ -106,6 +112,8 @@ impl GreyRow {
         match self {
             GreyRow::Pcd1Truncated => "PCD-1, truncated, σ learned",
             GreyRow::Tap2Truncated => "TAP-2, truncated, σ learned",
+            GreyRow::Pcd1TruncatedFixed => "PCD-1, truncated, σ 0.3",
+            GreyRow::Tap2TruncatedFixed => "TAP-2, truncated, σ 0.3",
             GreyRow::Pcd1Gaussian => "PCD-1, Gaussian, standardised",
             GreyRow::Tap2Gaussian => "TAP-2, Gaussian, standardised",
         }
@@ -124,20 +132,24 @@ impl GreyRow {
     }
 
     fn sigma(self) -> Sigma {
-        if self.gaussian() {
-            Sigma::Fixed { value: 1.0 }
-        } else {
-            Sigma::Learned {
+        match self {
+            GreyRow::Pcd1Gaussian | GreyRow::Tap2Gaussian => Sigma::Fixed { value: 1.0 },
+            GreyRow::Pcd1TruncatedFixed | GreyRow::Tap2TruncatedFixed => {
+                Sigma::Fixed { value: 0.3 }
+            }
+            GreyRow::Pcd1Truncated | GreyRow::Tap2Truncated => Sigma::Learned {
                 init: 0.3,
                 floor: 0.05,
-            }
+            },
         }
     }
 
     fn method(self, batch: usize) -> Method {
         match self {
-            GreyRow::Pcd1Truncated | GreyRow::Pcd1Gaussian => Method::pcd(1, batch),
-            GreyRow::Tap2Truncated | GreyRow::Tap2Gaussian => {
+            GreyRow::Pcd1Truncated | GreyRow::Pcd1TruncatedFixed | GreyRow::Pcd1Gaussian => {
+                Method::pcd(1, batch)
+            }
+            GreyRow::Tap2Truncated | GreyRow::Tap2TruncatedFixed | GreyRow::Tap2Gaussian => {
                 Method::emf(EmfOrder::Second).with_persistence(Persistence::DataInit)
             }
         }
@@ -466,7 +478,7 @@ fn pictures(
 /// `results.md` from every finished row in `out`, in the table's order.
 fn write_table(out: &Path, raw_accuracy: f64) -> Result<String> {
     let mut md = String::from(
-        "| Row | test log-density, AIS [±3σ] | in [0, 1]-pixel units | accuracy (logistic regression on P(h\\|v)) | train time (s) | σ learned (min / mean / max) |\n|---|---|---|---|---|---|\n",
+        "| Row | test log-density, AIS [±3σ] | in [0, 1]-pixel units | accuracy (logistic regression on P(h\\|v)) | train time (s) | σ (min / mean / max) | TAP residual, last epoch |\n|---|---|---|---|---|---|---|\n",
     );
     let num = |v: &Value| v.as_f64().map_or("∞".to_string(), |x| format!("{x:.2}"));
     for row in ALL {
@@ -487,8 +499,11 @@ fn write_table(out: &Path, raw_accuracy: f64) -> Result<String> {
                 s["max"].as_f64().unwrap_or(f64::NAN)
             ),
         };
+        let residual = v["fixed_point_residual"]
+            .as_f64()
+            .map_or("–".to_string(), |r| format!("{r:.3}"));
         md.push_str(&format!(
-            "| {} | {} [{}, {}] | {} | {:.4} | {:.0} | {sigma} |\n",
+            "| {} | {} [{}, {}] | {} | {:.4} | {:.0} | {sigma} | {residual} |\n",
             v["label"].as_str().unwrap_or("?"),
             num(&v["log_density"]),
             num(&v["lower"]),

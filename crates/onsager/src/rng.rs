@@ -34,6 +34,9 @@ pub enum Domain {
     PseudoFlip = 8,
     /// The EMF estimator's random starts (one stream per start).
     EmfStart = 9,
+    /// Data augmentation of the crates built on the library (`onsager-deep`'s distortions: one
+    /// stream per image and epoch).
+    Augment = 10,
 }
 
 fn splitmix64(x: u64) -> u64 {

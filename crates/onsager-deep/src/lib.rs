@@ -1,0 +1,28 @@
+//! # onsager-deep
+//!
+//! Deep networks built on onsager's RBMs (issue 14), in a crate of its own so the RBM library
+//! does not grow a network module. This first stage holds the data augmentation of the
+//! "big, deep, simple" reproduction (Ciresan et al. 2010): Simard et al.'s (2003) elastic
+//! distortions with random rotation, shear and scaling, drawn per image and epoch from the
+//! library's seeded streams, so a distorted epoch has the same bits for any thread count.
+//!
+//! ```
+//! use ndarray::Array2;
+//! use onsager_deep::{Distortion, Distorter};
+//!
+//! let images = Array2::<f32>::zeros((4, 28 * 28));
+//! let distorter = Distorter::new(Distortion::CIRESAN, (28, 28)).unwrap();
+//! let epoch_3 = distorter.batch(images.view(), 7, 3, 0).unwrap();
+//! assert_eq!(epoch_3.dim(), (4, 784));
+//! ```
+//!
+//! | file | holds |
+//! |---|---|
+//! | `distort.rs` | [`Distortion`] (the settings), [`Warp`] (one image's map, drawn or given) and [`Distorter`] (batches) |
+//! | `error.rs` | [`Error`] |
+
+mod distort;
+mod error;
+
+pub use distort::{Distorter, Distortion, Warp};
+pub use error::{Error, Result};

@@ -15,6 +15,7 @@ macro_rules! with_dtype {
 
 mod args;
 mod bench;
+mod distortions;
 mod draw;
 mod eval;
 mod experiment;

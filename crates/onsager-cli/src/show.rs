@@ -59,6 +59,9 @@ pub enum Show {
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=64))]
         zoom: Option<u32>,
     },
+    /// One image and its elastic and affine deformations (the augmentation of `onsager-deep`;
+    /// docs/maths.md §9), the image first.
+    Distortions(Box<crate::distortions::DistortionArgs>),
     /// Training curves from a metrics log (`train --log`): one panel per metric present
     /// (pseudo-ll, recon, emf-ll, rows/s), each on its own scale, labelled with its name, range
     /// and epochs (the ranges are also printed).
@@ -108,6 +111,7 @@ pub fn show(a: ShowArgs) -> Result<()> {
             eprintln!("wrote {} ({} images, {zoom}x)", out.display(), x.nrows());
         }
         Show::Curves { log, out } => curves(&log, &out)?,
+        Show::Distortions(d) => crate::distortions::distortions(&d)?,
     }
     Ok(())
 }

@@ -1380,3 +1380,46 @@ fn standardised_training_stores_its_map_and_later_commands_use_it() {
         "stores no standardisation",
     );
 }
+
+/// `onsager show distortions` draws one digit and its deformations, and refuses settings and
+/// rows that do not exist by name.
+#[test]
+fn show_distortions_draws_a_grid_and_refuses_bad_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let out = ok(
+        d,
+        &[
+            "show",
+            "distortions",
+            "--index",
+            "3",
+            "-n",
+            "9",
+            "-o",
+            "d.png",
+        ],
+    );
+    assert!(
+        out.contains("8 deformations") && out.contains("α 36"),
+        "{out}"
+    );
+    let bytes = std::fs::read(d.join("d.png")).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    fails(
+        d,
+        &["show", "distortions", "--alpha=-1", "-o", "x.png"],
+        "alpha = -1",
+    );
+    fails(
+        d,
+        &["show", "distortions", "--scale", "1.5", "-o", "x.png"],
+        "scale = 1.5",
+    );
+    fails(
+        d,
+        &["show", "distortions", "--index", "99999", "-o", "x.png"],
+        "--index 99999",
+    );
+    assert!(!d.join("x.png").exists());
+}

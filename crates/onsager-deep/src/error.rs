@@ -13,6 +13,18 @@ pub enum Error {
         /// What it must be.
         reason: &'static str,
     },
+    /// A class label outside 0..classes.
+    #[error(
+        "label {label} in row {row} (0-based) is not one of the {classes} classes 0..{classes}"
+    )]
+    Label {
+        /// The row.
+        row: usize,
+        /// The label.
+        label: usize,
+        /// The number of classes.
+        classes: usize,
+    },
     /// Arrays whose shapes disagree.
     #[error("{what}: expected {expected}, got {got}")]
     Shape {

@@ -1,7 +1,8 @@
 //! # onsager-deep
 //!
 //! Deep networks built on onsager's RBMs (issue 14), in a crate of its own so the RBM library
-//! does not grow a network module. This first stage holds the data augmentation of the
+//! does not grow a network module. So far it holds the supervised network (an MLP with
+//! back-propagation) and the data augmentation of the
 //! "big, deep, simple" reproduction (Ciresan et al. 2010): Simard et al.'s (2003) elastic
 //! distortions with random rotation, shear and scaling, drawn per image and epoch from the
 //! library's seeded streams, so a distorted epoch has the same bits for any thread count.
@@ -19,10 +20,16 @@
 //! | file | holds |
 //! |---|---|
 //! | `distort.rs` | [`Distortion`] (the settings), [`Warp`] (one image's map, drawn or given) and [`Distorter`] (batches) |
+//! | `activation.rs` | [`Activation`]: logistic, scaled tanh, ReLU, and their derivatives |
+//! | `mlp.rs` | [`Mlp`]: dense layers and a softmax, the cross-entropy, back-propagation into a [`Workspace`] |
 //! | `error.rs` | [`Error`] |
 
+mod activation;
 mod distort;
 mod error;
+mod mlp;
 
+pub use activation::{Activation, TANH_SCALE};
 pub use distort::{Distorter, Distortion, Warp};
 pub use error::{Error, Result};
+pub use mlp::{Init, Layer, Mlp, Workspace};

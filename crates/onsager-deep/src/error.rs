@@ -25,6 +25,16 @@ pub enum Error {
         /// The number of classes.
         classes: usize,
     },
+    /// Training met a loss or gradient that is not finite.
+    #[error("training diverged in epoch {epoch}, mini-batch {batch} (0-based): the loss is {loss}; the network keeps its best validated or last finished epoch (lower the learning rate or set a gradient clip)")]
+    Diverged {
+        /// The epoch, 1-based.
+        epoch: usize,
+        /// The mini-batch within it.
+        batch: usize,
+        /// The loss of that mini-batch.
+        loss: f64,
+    },
     /// Arrays whose shapes disagree.
     #[error("{what}: expected {expected}, got {got}")]
     Shape {

@@ -22,14 +22,17 @@
 //! | `distort.rs` | [`Distortion`] (the settings), [`Warp`] (one image's map, drawn or given) and [`Distorter`] (batches) |
 //! | `activation.rs` | [`Activation`]: logistic, scaled tanh, ReLU, and their derivatives |
 //! | `mlp.rs` | [`Mlp`]: dense layers and a softmax, the cross-entropy, back-propagation into a [`Workspace`] |
+//! | `sgd.rs` | [`fit`]: SGD with momentum, decay, clipping, per-epoch distortions, best-epoch keeping, the divergence guard |
 //! | `error.rs` | [`Error`] |
 
 mod activation;
 mod distort;
 mod error;
 mod mlp;
+mod sgd;
 
 pub use activation::{Activation, TANH_SCALE};
 pub use distort::{Distorter, Distortion, Warp};
 pub use error::{Error, Result};
 pub use mlp::{Init, Layer, Mlp, Workspace};
+pub use sgd::{error_rate, fit, EpochRecord, Fitted, Labelled, Sgd};

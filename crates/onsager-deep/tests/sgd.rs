@@ -1,0 +1,261 @@
+//! Supervised training (docs/maths.md §10): SGD learns a separable problem, keeps the best
+//! validation epoch, clips, stops a diverging run with the last good model, gives the same bits
+//! for any thread count, and refuses bad settings and labels.
+
+use std::ops::ControlFlow;
+
+use ndarray::Array2;
+use onsager::rng::{self, Domain};
+use onsager_deep::{error_rate, fit, Activation, Error, Init, Labelled, Mlp, Sgd};
+
+/// Three Gaussian blobs in 10 dimensions (centres ±1.5 apart, spread 0.6).
+fn blobs(n: usize, seed: u64) -> (Array2<f32>, Vec<usize>) {
+    let mut r = rng::stream(seed, Domain::Other, 0);
+    let y: Vec<usize> = (0..n).map(|i| i % 3).collect();
+    let x = Array2::from_shape_fn((n, 10), |(i, j)| {
+        let centre = if j % 3 == y[i] { 1.5 } else { 0.0 };
+        let u: f64 = (0..12).map(|_| rng::uniform::<f64>(&mut r)).sum::<f64>() - 6.0;
+        (centre + 0.6 * u) as f32
+    });
+    (x, y)
+}
+
+fn net(act: Activation) -> Mlp<f32> {
+    Mlp::random(&[10, 16, 3], act, Init::Glorot, 1).unwrap()
+}
+
+#[test]
+fn sgd_learns_separable_blobs_and_keeps_the_best_epoch() {
+    let (x, y) = blobs(600, 1);
+    let (vx, vy) = blobs(300, 2);
+    for act in [
+        Activation::Logistic,
+        Activation::ScaledTanh,
+        Activation::Relu,
+    ] {
+        let mut m = net(act);
+        let before = error_rate(
+            &m,
+            Labelled {
+                x: vx.view(),
+                y: &vy,
+            },
+        )
+        .unwrap();
+        let sgd = Sgd {
+            epochs: 8,
+            batch_size: 20,
+            learning_rate: 0.1,
+            decay: 0.9,
+            ..Sgd::default()
+        };
+        let fitted = fit(
+            &mut m,
+            Labelled { x: x.view(), y: &y },
+            Some(Labelled {
+                x: vx.view(),
+                y: &vy,
+            }),
+            None,
+            &sgd,
+            &mut |_| ControlFlow::Continue(()),
+        )
+        .unwrap();
+        let after = error_rate(
+            &m,
+            Labelled {
+                x: vx.view(),
+                y: &vy,
+            },
+        )
+        .unwrap();
+        assert!(before > 0.3 && after < 0.05, "{act}: {before} → {after}");
+        // The network holds the best epoch: its error is the history's lowest.
+        let best = fitted
+            .history
+            .iter()
+            .map(|r| r.validation_error.unwrap())
+            .fold(f64::INFINITY, f64::min);
+        assert_eq!(after, best, "{act}");
+        assert_eq!(
+            fitted.history[fitted.best_epoch - 1].validation_error,
+            Some(best)
+        );
+        // Rates decay by 0.9 per epoch.
+        assert!((fitted.history[2].learning_rate - 0.1 * 0.81).abs() < 1e-15);
+    }
+}
+
+#[test]
+fn a_clipped_step_moves_the_weights_at_most_rate_times_clip() {
+    let (x, y) = blobs(20, 3);
+    let mut m = net(Activation::Relu);
+    let start = m.clone();
+    let sgd = Sgd {
+        epochs: 1,
+        batch_size: 20,
+        learning_rate: 1.0,
+        momentum: 0.0,
+        clip: Some(1e-3),
+        ..Sgd::default()
+    };
+    fit(
+        &mut m,
+        Labelled { x: x.view(), y: &y },
+        None,
+        None,
+        &sgd,
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap();
+    let moved: f64 = m
+        .layers()
+        .iter()
+        .zip(start.layers())
+        .map(|(a, b)| {
+            (&a.weights - &b.weights)
+                .iter()
+                .map(|d| (*d as f64).powi(2))
+                .sum::<f64>()
+                + (&a.bias - &b.bias)
+                    .iter()
+                    .map(|d| (*d as f64).powi(2))
+                    .sum::<f64>()
+        })
+        .sum::<f64>()
+        .sqrt();
+    assert!(moved > 0.0 && moved <= 1e-3 * (1.0 + 1e-5), "moved {moved}");
+}
+
+#[test]
+fn a_diverging_run_stops_with_the_last_good_model() {
+    let (x, y) = blobs(200, 4);
+    let mut m = net(Activation::Relu);
+    let sgd = Sgd {
+        epochs: 50,
+        batch_size: 10,
+        learning_rate: 1e4,
+        momentum: 0.9,
+        ..Sgd::default()
+    };
+    let e = fit(
+        &mut m,
+        Labelled { x: x.view(), y: &y },
+        None,
+        None,
+        &sgd,
+        &mut |_| ControlFlow::Continue(()),
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::Diverged { .. }), "{e}");
+    assert!(e.to_string().contains("lower the learning rate"));
+    assert!(m
+        .layers()
+        .iter()
+        .all(|l| l.weights.iter().chain(&l.bias).all(|v| v.is_finite())));
+}
+
+#[test]
+fn training_has_the_same_bits_for_any_thread_count() {
+    let (x, y) = blobs(300, 5);
+    let run = |threads| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| {
+                let mut m =
+                    Mlp::<f32>::random(&[10, 512, 256, 3], Activation::ScaledTanh, Init::Glorot, 2)
+                        .unwrap();
+                // Products large enough to be split into blocks (100 × 512 × 256).
+                let sgd = Sgd {
+                    epochs: 2,
+                    batch_size: 100,
+                    ..Sgd::default()
+                };
+                fit(
+                    &mut m,
+                    Labelled { x: x.view(), y: &y },
+                    None,
+                    None,
+                    &sgd,
+                    &mut |_| ControlFlow::Continue(()),
+                )
+                .unwrap();
+                m
+            })
+    };
+    assert_eq!(run(1), run(4));
+}
+
+#[test]
+fn bad_settings_and_labels_are_refused() {
+    let (x, y) = blobs(30, 6);
+    let go = |sgd: Sgd, y: &[usize]| {
+        let mut m = net(Activation::Relu);
+        fit(
+            &mut m,
+            Labelled { x: x.view(), y },
+            None,
+            None,
+            &sgd,
+            &mut |_| ControlFlow::Continue(()),
+        )
+    };
+    for (name, sgd) in [
+        (
+            "batch_size",
+            Sgd {
+                batch_size: 0,
+                ..Sgd::default()
+            },
+        ),
+        (
+            "learning_rate",
+            Sgd {
+                learning_rate: -1.0,
+                ..Sgd::default()
+            },
+        ),
+        (
+            "decay",
+            Sgd {
+                decay: 1.5,
+                ..Sgd::default()
+            },
+        ),
+        (
+            "momentum",
+            Sgd {
+                momentum: 1.0,
+                ..Sgd::default()
+            },
+        ),
+        (
+            "clip",
+            Sgd {
+                clip: Some(0.0),
+                ..Sgd::default()
+            },
+        ),
+    ] {
+        match go(sgd, &y) {
+            Err(Error::InvalidParam { name: n, .. }) => assert_eq!(n, name),
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    let mut bad = y.clone();
+    bad[7] = 3;
+    assert!(matches!(
+        go(Sgd::default(), &bad),
+        Err(Error::Label {
+            row: 7,
+            label: 3,
+            classes: 3
+        })
+    ));
+    assert!(matches!(
+        go(Sgd::default(), &y[..29]),
+        Err(Error::Shape { .. })
+    ));
+}

@@ -35,6 +35,9 @@ pub enum Error {
         /// The loss of that mini-batch.
         loss: f64,
     },
+    /// An error of the RBM library (a stack layer's data or settings).
+    #[error(transparent)]
+    Rbm(#[from] onsager::Error),
     /// Arrays whose shapes disagree.
     #[error("{what}: expected {expected}, got {got}")]
     Shape {

@@ -1,8 +1,8 @@
 //! # onsager-deep
 //!
 //! Deep networks built on onsager's RBMs (issue 14), in a crate of its own so the RBM library
-//! does not grow a network module. So far it holds the supervised network (an MLP with
-//! back-propagation) and the data augmentation of the
+//! does not grow a network module. So far it holds RBM stacks, the supervised network (an MLP
+//! with back-propagation and SGD) and the data augmentation of the
 //! "big, deep, simple" reproduction (Ciresan et al. 2010): Simard et al.'s (2003) elastic
 //! distortions with random rotation, shear and scaling, drawn per image and epoch from the
 //! library's seeded streams, so a distorted epoch has the same bits for any thread count.
@@ -23,6 +23,7 @@
 //! | `activation.rs` | [`Activation`]: logistic, scaled tanh, ReLU, and their derivatives |
 //! | `mlp.rs` | [`Mlp`]: dense layers and a softmax, the cross-entropy, back-propagation into a [`Workspace`] |
 //! | `sgd.rs` | [`fit`]: SGD with momentum, decay, clipping, per-epoch distortions, best-epoch keeping, the divergence guard |
+//! | `stack.rs` | [`Stack`]: greedy layer-wise RBM pretraining with any of the library's methods, and the network it initialises |
 //! | `error.rs` | [`Error`] |
 
 mod activation;
@@ -30,9 +31,11 @@ mod distort;
 mod error;
 mod mlp;
 mod sgd;
+mod stack;
 
 pub use activation::{Activation, TANH_SCALE};
 pub use distort::{Distorter, Distortion, Warp};
 pub use error::{Error, Result};
 pub use mlp::{Init, Layer, Mlp, Workspace};
 pub use sgd::{error_rate, fit, EpochRecord, Fitted, Labelled, Sgd};
+pub use stack::Stack;

@@ -1,0 +1,67 @@
+//! RBM stacks (deep belief networks): greedy layer-wise pretraining, each layer any method the
+//! library trains (CD-k, PCD-k, EMF orders 1–3), the next layer trained on P(h|v) of the one
+//! below (Hinton, Osindero & Teh 2006), and the network a stack initialises (docs/maths.md §10).
+
+use ndarray::{Array1, Array2, ArrayView2};
+use onsager::{Float, Rbm, TrainParams};
+
+use crate::{Activation, Init, Layer, Mlp, Result};
+
+/// Trained RBMs, input side first, each with the settings it was trained with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Stack<T: Float = f32> {
+    /// The layers' models.
+    pub rbms: Vec<Rbm<T>>,
+    /// Their training settings.
+    pub params: Vec<TrainParams>,
+}
+
+impl<T: Float> Stack<T> {
+    /// Trains layer k on P(h|v) of layer k − 1 (layer 0 on `data`) with `layers[k]`, calling
+    /// `progress(k)` before each layer.
+    ///
+    /// # Errors
+    /// The library's errors for the data or a layer's settings ([`crate::Error::Rbm`]).
+    pub fn pretrain(
+        data: ArrayView2<'_, T>,
+        layers: &[TrainParams],
+        progress: &mut dyn FnMut(usize),
+    ) -> Result<Self> {
+        let mut rbms = Vec::with_capacity(layers.len());
+        let mut input: Option<Array2<T>> = None;
+        for (k, params) in layers.iter().enumerate() {
+            progress(k);
+            let x = input.as_ref().map_or(data, |a| a.view());
+            let rbm = params.fit(x)?;
+            if k + 1 < layers.len() {
+                input = Some(rbm.hidden_probs(x)?);
+            }
+            rbms.push(rbm);
+        }
+        Ok(Self {
+            rbms,
+            params: layers.to_vec(),
+        })
+    }
+
+    /// The network this stack initialises: every RBM's W and hidden bias b as a logistic
+    /// layer (the RBM's P(h|v) = σ(vW + b) is that layer's output), then a softmax over
+    /// `classes` initialised by `init` from `seed`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidParam`] for fewer than two classes.
+    pub fn to_mlp(&self, classes: usize, init: Init, seed: u64) -> Result<Mlp<T>> {
+        let top = self.rbms.last().map_or(0, |r| r.n_hidden()).max(1);
+        let head = Mlp::<T>::random(&[top, classes], Activation::Logistic, init, seed)?;
+        let mut layers: Vec<Layer<T>> = self
+            .rbms
+            .iter()
+            .map(|r| Layer {
+                weights: r.weights().to_owned(),
+                bias: Array1::from_iter(r.hidden_bias().iter().copied()),
+            })
+            .collect();
+        layers.extend(head.layers().iter().cloned());
+        Mlp::from_layers(layers, Activation::Logistic)
+    }
+}

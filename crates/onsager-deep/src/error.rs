@@ -38,6 +38,14 @@ pub enum Error {
     /// An error of the RBM library (a stack layer's data or settings).
     #[error(transparent)]
     Rbm(#[from] onsager::Error),
+    /// A network file that is not one, or is damaged, named with the problem.
+    #[error("{}: {reason}", path.display())]
+    Format {
+        /// The file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     /// Arrays whose shapes disagree.
     #[error("{what}: expected {expected}, got {got}")]
     Shape {

@@ -24,11 +24,13 @@
 //! | `mlp.rs` | [`Mlp`]: dense layers and a softmax, the cross-entropy, back-propagation into a [`Workspace`] |
 //! | `sgd.rs` | [`fit`]: SGD with momentum, decay, clipping, per-epoch distortions, best-epoch keeping, the divergence guard |
 //! | `stack.rs` | [`Stack`]: greedy layer-wise RBM pretraining with any of the library's methods, and the network it initialises |
+//! | `file.rs` | the network file: a stack and/or a network in one safetensors file ([`file::DeepFile`]) |
 //! | `error.rs` | [`Error`] |
 
 mod activation;
 mod distort;
 mod error;
+pub mod file;
 mod mlp;
 mod sgd;
 mod stack;

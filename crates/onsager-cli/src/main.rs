@@ -15,6 +15,7 @@ macro_rules! with_dtype {
 
 mod args;
 mod bench;
+mod classify;
 mod distortions;
 mod draw;
 mod eval;
@@ -58,6 +59,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Reproducible experiments with a results folder (docs/results.md).
     Experiment(experiment::ExperimentArgs),
+    /// Supervised networks: train one (optionally from a pretrained RBM stack, on distorted
+    /// images) or score a saved one (docs/maths.md §9–10).
+    Classify(classify::ClassifyArgs),
     /// Ridge regression of one column on the others: α by GCV, leave-one-out or the L-curve,
     /// the danger-zone warning, the L-curve and Picard plots (docs/ridge.md).
     Ridge(ridge::RidgeArgs),
@@ -84,6 +88,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => bench::run(a).map(|_| ExitCode::SUCCESS),
         Command::Experiment(a) => experiment::run(a).map(|_| ExitCode::SUCCESS),
         Command::Ridge(a) => ridge::ridge(a).map(|_| ExitCode::SUCCESS),
+        Command::Classify(a) => classify::run(a).map(|_| ExitCode::SUCCESS),
     };
     match result {
         Ok(code) => code,

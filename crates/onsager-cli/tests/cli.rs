@@ -1423,3 +1423,110 @@ fn show_distortions_draws_a_grid_and_refuses_bad_settings() {
     );
     assert!(!d.join("x.png").exists());
 }
+
+/// `onsager classify`: `fit` trains a network (from a pretrained stack too) and reports the
+/// test error, `eval` scores the saved file to the same figure, and what cannot work is
+/// refused by name before any training.
+#[test]
+fn classify_fits_and_evaluates_networks_and_refuses_what_cannot_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let out = ok(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--hidden",
+            "100",
+            "--epochs",
+            "3",
+            "--validation-size",
+            "500",
+            "-o",
+            "a.safetensors",
+        ],
+    );
+    let error = |text: &str, word: &str| -> f64 {
+        let at = text.find(word).unwrap_or_else(|| panic!("{text}"));
+        text[at + word.len()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let fitted = error(&out, "test error ");
+    assert!(fitted < 0.25, "{out}");
+    assert!(
+        out.contains("validation error") && out.contains("kept"),
+        "{out}"
+    );
+    let eval = ok(d, &["classify", "eval", "a.safetensors"]);
+    assert_eq!(error(&eval, "error "), fitted, "{eval}");
+    let out = ok(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--hidden",
+            "50,30",
+            "--pretrain",
+            "cd",
+            "--pretrain-epochs",
+            "1",
+            "--epochs",
+            "1",
+            "--distort",
+            "--quiet",
+            "-o",
+            "b.safetensors",
+        ],
+    );
+    assert!(error(&out, "test error ") < 0.9, "{out}");
+    fails(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--pretrain",
+            "cd",
+            "--activation",
+            "relu",
+            "-o",
+            "x.safetensors",
+        ],
+        "must be logistic",
+    );
+    fails(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--activation",
+            "softsign",
+            "-o",
+            "x.safetensors",
+        ],
+        "activation",
+    );
+    fails(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--validation-size",
+            "99999",
+            "-o",
+            "x.safetensors",
+        ],
+        "leaves no training rows",
+    );
+    std::fs::write(d.join("x.csv"), "0,1\n1,0\n").unwrap();
+    fails(
+        d,
+        &["classify", "fit", "x.csv", "-o", "x.safetensors"],
+        "has no labels",
+    );
+    fails(d, &["classify", "eval", "x.csv"], "x.csv");
+    assert!(!d.join("x.safetensors").exists());
+}

@@ -166,7 +166,7 @@ fn initial_network(
         .map(|&h| {
             TrainParams::builder()
                 .n_hidden(h)
-                .method(method.clone())
+                .method(method)
                 .learning_rate(a.pretrain_lr)
                 .epochs(a.pretrain_epochs)
                 .seed(a.seed)

@@ -13,6 +13,7 @@
 //!   `RuntimeError` (divergence, numerical failure).
 
 mod convert;
+mod deep;
 mod error;
 mod files;
 mod inference;
@@ -40,6 +41,8 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(files::load, m)?)?;
     m.add_function(wrap_pyfunction!(convert::data_address, m)?)?;
     m.add_function(wrap_pyfunction!(convert::visible_units, m)?)?;
+    m.add_function(wrap_pyfunction!(deep::deep_fit, m)?)?;
+    m.add_function(wrap_pyfunction!(deep::deep_predict_proba, m)?)?;
     m.add_function(wrap_pyfunction!(ridge::ridge_fit, m)?)?;
     m.add_function(wrap_pyfunction!(ridge::ridge_shaw, m)?)?;
     m.add_function(wrap_pyfunction!(ridge::ridge_closed_form, m)?)?;

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _core
 from ._bernoulli import BernoulliRBM
+from ._dbn import DBNClassifier
 from ._emf import EMFRBM
 from ._likelihood import LogLikelihood
 from ._options import params_of_options
@@ -126,6 +127,6 @@ def _standardized(est, mean, std):
 
 
 __all__ = [
-    "BernoulliRBM", "EMFRBM", "LogLikelihood", "TikhonovRidgeCV", "closed_form_error", "load",
+    "BernoulliRBM", "DBNClassifier", "EMFRBM", "LogLikelihood", "TikhonovRidgeCV", "closed_form_error", "load",
     "shaw", "__version__",
 ]

@@ -239,7 +239,7 @@ fn fit_command(a: &FitArgs) -> Result<()> {
         validation,
         distorter.as_ref(),
         &sgd,
-        &mut |r| {
+        &mut |r, _| {
             if !quiet {
                 let v = r
                     .validation_error

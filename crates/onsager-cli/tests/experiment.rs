@@ -257,3 +257,76 @@ fn grey_experiment_writes_rows_and_resumes() {
         "{err}"
     );
 }
+
+/// `onsager experiment deep-mnist --quick` on two rows: each writes its JSON (the test error at
+/// the best validation epoch among the per-epoch test errors), curves, confusion matrix and
+/// network; the table holds both; a rerun keeps them.
+#[test]
+fn deep_mnist_quick_writes_rows_and_resumes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("deep");
+    let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/mnist");
+    let forced = std::env::var_os("ONSAGER_TEST_BUNDLED_ONLY").is_some();
+    if forced || !shared.join("train-images-idx3-ubyte.gz").exists() {
+        eprintln!("SKIPPED deep_mnist: no MNIST files at {}", shared.display());
+        return;
+    }
+    let run = || {
+        Command::cargo_bin("onsager")
+            .unwrap()
+            .args([
+                "experiment",
+                "deep-mnist",
+                "--quick",
+                "--rows",
+                "mlp800,dbn-pcd1",
+            ])
+            .arg("--data-dir")
+            .arg(&shared)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    let err = String::from_utf8_lossy(&first.stderr).to_string();
+    assert!(first.status.success(), "{err}");
+    for id in ["mlp800", "dbn-pcd1"] {
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join(format!("{id}.json"))).unwrap())
+                .unwrap();
+        let errors: Vec<f64> = v["test_errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e.as_f64().unwrap())
+            .collect();
+        let best = v["best_epoch"].as_u64().unwrap() as usize;
+        assert_eq!(
+            v["test_error_at_best_validation"].as_f64().unwrap(),
+            errors[best - 1]
+        );
+        assert!(errors.iter().all(|e| (0.0..=1.0).contains(e)), "{v}");
+        assert!(png_size(&out.join(format!("curves-{id}.png"))).0 > 0);
+        assert_eq!(
+            png_size(&out.join(format!("confusion-{id}.png"))),
+            (24 * 11 + 24, 24 * 11 + 24)
+        );
+        assert!(out.join(format!("{id}.safetensors")).exists());
+    }
+    // The small MLP learns on 3000 rows in 5 epochs.
+    let mlp: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("mlp800.json")).unwrap()).unwrap();
+    assert!(mlp["best_test_error"].as_f64().unwrap() < 0.25, "{mlp}");
+    let table = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(
+        table.contains("| mlp800 |") && table.contains("| dbn-pcd1 |"),
+        "{table}"
+    );
+    let again = run();
+    let err = String::from_utf8_lossy(&again.stderr).to_string();
+    assert!(
+        again.status.success() && err.matches("finished earlier").count() == 2,
+        "{err}"
+    );
+}

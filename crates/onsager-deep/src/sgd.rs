@@ -161,7 +161,7 @@ pub fn error_rate<T: Float>(mlp: &Mlp<T>, data: Labelled<'_, T>) -> Result<f64> 
 
 /// Trains `mlp` on `train` by [`Sgd`], distorting the training images anew every epoch when
 /// `distorter` is given (image i of epoch e from its stream, docs/maths.md §9). After every
-/// epoch `monitor` sees the record and may stop the run. With `validation` rows, the network
+/// epoch `monitor` sees the record and the network as it stands, and may stop the run. With `validation` rows, the network
 /// ends holding the epoch of lowest validation error.
 ///
 /// # Errors
@@ -174,7 +174,7 @@ pub fn fit<T: Float>(
     validation: Option<Labelled<'_, T>>,
     distorter: Option<&Distorter>,
     sgd: &Sgd,
-    monitor: &mut dyn FnMut(&EpochRecord) -> ControlFlow<()>,
+    monitor: &mut dyn FnMut(&EpochRecord, &Mlp<T>) -> ControlFlow<()>,
 ) -> Result<Fitted> {
     sgd.check()?;
     let n = train.x.nrows();
@@ -305,7 +305,7 @@ pub fn fit<T: Float>(
             validation_error,
             seconds,
         };
-        let flow = monitor(&record);
+        let flow = monitor(&record, mlp);
         history.push(record);
         if flow.is_break() {
             stopped = true;

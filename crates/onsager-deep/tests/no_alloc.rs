@@ -62,7 +62,7 @@ fn mini_batches_allocate_nothing() {
                     None,
                     None,
                     &sgd,
-                    &mut |_| ControlFlow::Continue(()),
+                    &mut |_, _| ControlFlow::Continue(()),
                 )
                 .unwrap();
                 ALLOCS.load(Ordering::SeqCst) - before

@@ -58,7 +58,7 @@ fn sgd_learns_separable_blobs_and_keeps_the_best_epoch() {
             }),
             None,
             &sgd,
-            &mut |_| ControlFlow::Continue(()),
+            &mut |_, _| ControlFlow::Continue(()),
         )
         .unwrap();
         let after = error_rate(
@@ -105,7 +105,7 @@ fn a_clipped_step_moves_the_weights_at_most_rate_times_clip() {
         None,
         None,
         &sgd,
-        &mut |_| ControlFlow::Continue(()),
+        &mut |_, _| ControlFlow::Continue(()),
     )
     .unwrap();
     let moved: f64 = m
@@ -144,7 +144,7 @@ fn a_diverging_run_stops_with_the_last_good_model() {
         None,
         None,
         &sgd,
-        &mut |_| ControlFlow::Continue(()),
+        &mut |_, _| ControlFlow::Continue(()),
     )
     .unwrap_err();
     assert!(matches!(e, Error::Diverged { .. }), "{e}");
@@ -179,7 +179,7 @@ fn training_has_the_same_bits_for_any_thread_count() {
                     None,
                     None,
                     &sgd,
-                    &mut |_| ControlFlow::Continue(()),
+                    &mut |_, _| ControlFlow::Continue(()),
                 )
                 .unwrap();
                 m
@@ -199,7 +199,7 @@ fn bad_settings_and_labels_are_refused() {
             None,
             None,
             &sgd,
-            &mut |_| ControlFlow::Continue(()),
+            &mut |_, _| ControlFlow::Continue(()),
         )
     };
     for (name, sgd) in [

@@ -94,7 +94,7 @@ fn pretraining_beats_a_random_start_after_the_same_epochs() {
             None,
             None,
             &sgd,
-            &mut |_| ControlFlow::Continue(()),
+            &mut |_, _| ControlFlow::Continue(()),
         )
         .unwrap();
         error_rate(

@@ -127,7 +127,7 @@ pub fn deep_fit<'py>(
                 validation,
                 None,
                 &sgd,
-                &mut |_| ControlFlow::Continue(()),
+                &mut |_, _| ControlFlow::Continue(()),
             )?;
             Ok((net, fitted))
         })

@@ -4,6 +4,7 @@
 //! the outputs in `report.rs`; the run is here.
 
 mod data;
+mod deep;
 mod evaluate;
 mod grey;
 mod methods;
@@ -45,6 +46,10 @@ pub enum Experiment {
     /// units on [0, 1], Gaussian units on standardised pixels; AIS test log-density with
     /// bounds, logistic regression on P(h|v), training time, filters, samples. Resumes.
     Grey(Box<grey::GreyArgs>),
+    /// "Deep, big, simple" on MNIST: MLPs with and without elastic distortions, and a
+    /// 784-500-500-2000-10 network pretrained by PCD-1 or EMF-2 against a random start; test
+    /// error at the best validation epoch, curves, confusion matrices. Resumes.
+    DeepMnist(Box<deep::DeepArgs>),
 }
 
 /// `onsager experiment mnist` options. Defaults are the published run (docs/results.md).
@@ -190,6 +195,7 @@ pub fn run(a: ExperimentArgs) -> Result<()> {
     match a.what {
         Experiment::Mnist(m) => mnist(&m),
         Experiment::Grey(g) => grey::grey(&g),
+        Experiment::DeepMnist(d) => deep::deep(&d),
     }
 }
 

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use ndarray::{s, Array2};
 use onsager::data::Split;
-use onsager::{Method, TrainParams, Visible};
+use onsager::{Method, Visible};
 use onsager_deep::file::{self, DeepFile};
 use onsager_deep::{
     error_rate, fit, Activation, Distorter, Distortion, Init, Labelled, Mlp, Sgd, Stack,
@@ -141,14 +141,7 @@ fn initial_network(
     x: &Array2<f32>,
     classes: usize,
 ) -> Result<(Mlp<f32>, Option<Stack<f32>>)> {
-    let init = match a.init.trim() {
-        "glorot" => Init::Glorot,
-        other => Init::Uniform {
-            limit: other
-                .parse()
-                .map_err(|_| anyhow::anyhow!("--init {other}: expected glorot or a half-width"))?,
-        },
-    };
+    let init: Init = a.init.parse()?;
     let Some(method) = &a.pretrain else {
         let activation: Activation = a.activation.as_deref().unwrap_or("scaled-tanh").parse()?;
         let mut sizes = vec![x.ncols()];
@@ -160,19 +153,8 @@ fn initial_network(
         bail!("--pretrain builds logistic layers (the RBMs' P(h|v)); --activation must be logistic or left out");
     }
     let method: Method = method.parse()?;
-    let layers = a
-        .hidden
-        .iter()
-        .map(|&h| {
-            TrainParams::builder()
-                .n_hidden(h)
-                .method(method)
-                .learning_rate(a.pretrain_lr)
-                .epochs(a.pretrain_epochs)
-                .seed(a.seed)
-                .build()
-        })
-        .collect::<onsager::Result<Vec<_>>>()?;
+    let layers =
+        Stack::<f32>::uniform_layers(&a.hidden, method, a.pretrain_lr, a.pretrain_epochs, a.seed)?;
     let quiet = a.quiet;
     let stack = Stack::pretrain(x.view(), &layers, &mut |k| {
         if !quiet {

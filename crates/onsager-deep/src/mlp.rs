@@ -31,6 +31,26 @@ pub enum Init {
     Glorot,
 }
 
+/// `glorot`, or a positive half-width for [`Init::Uniform`] (`0.05`).
+impl std::str::FromStr for Init {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("glorot") {
+            return Ok(Init::Glorot);
+        }
+        match t.parse::<f64>() {
+            Ok(limit) if limit.is_finite() && limit > 0.0 => Ok(Init::Uniform { limit }),
+            _ => Err(Error::InvalidParam {
+                name: "init",
+                value: s.to_string(),
+                reason: "expected glorot or a positive uniform half-width such as 0.05",
+            }),
+        }
+    }
+}
+
 /// A multi-layer perceptron: hidden layers with `hidden` activation, then a softmax over the
 /// classes.
 #[derive(Clone, Debug, PartialEq)]

@@ -3,7 +3,7 @@
 //! below (Hinton, Osindero & Teh 2006), and the network a stack initialises (docs/maths.md §10).
 
 use ndarray::{Array1, Array2, ArrayView2};
-use onsager::{Float, Rbm, TrainParams};
+use onsager::{Float, Method, Rbm, TrainParams};
 
 use crate::{Activation, Init, Layer, Mlp, Result};
 
@@ -17,6 +17,32 @@ pub struct Stack<T: Float = f32> {
 }
 
 impl<T: Float> Stack<T> {
+    /// The settings of a stack whose layers have `hidden` units each, all trained by `method`
+    /// at `learning_rate` for `epochs` epochs from `seed` (the library's other defaults).
+    ///
+    /// # Errors
+    /// [`crate::Error::Rbm`] for settings the library refuses.
+    pub fn uniform_layers(
+        hidden: &[usize],
+        method: Method,
+        learning_rate: f64,
+        epochs: usize,
+        seed: u64,
+    ) -> Result<Vec<TrainParams>> {
+        Ok(hidden
+            .iter()
+            .map(|&h| {
+                TrainParams::builder()
+                    .n_hidden(h)
+                    .method(method)
+                    .learning_rate(learning_rate)
+                    .epochs(epochs)
+                    .seed(seed)
+                    .build()
+            })
+            .collect::<onsager::Result<Vec<_>>>()?)
+    }
+
     /// Trains layer k on P(h|v) of layer k − 1 (layer 0 on `data`) with `layers[k]`, calling
     /// `progress(k)` before each layer.
     ///
@@ -49,9 +75,15 @@ impl<T: Float> Stack<T> {
     /// `classes` initialised by `init` from `seed`.
     ///
     /// # Errors
-    /// [`crate::Error::InvalidParam`] for fewer than two classes.
+    /// [`crate::Error::InvalidParam`] for fewer than two classes or an empty stack.
     pub fn to_mlp(&self, classes: usize, init: Init, seed: u64) -> Result<Mlp<T>> {
-        let top = self.rbms.last().map_or(0, |r| r.n_hidden()).max(1);
+        let Some(top) = self.rbms.last().map(|r| r.n_hidden()) else {
+            return Err(crate::Error::InvalidParam {
+                name: "stack",
+                value: "0 layers".into(),
+                reason: "a network needs at least one pretrained layer",
+            });
+        };
         let head = Mlp::<T>::random(&[top, classes], Activation::Logistic, init, seed)?;
         let mut layers: Vec<Layer<T>> = self
             .rbms

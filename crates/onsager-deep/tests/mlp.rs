@@ -153,6 +153,14 @@ fn bad_input_is_refused_by_name() {
     assert!(
         Mlp::<f64>::random(&[4, 2], Activation::Relu, Init::Uniform { limit: -1.0 }, 0).is_err()
     );
+    assert_eq!("Glorot".parse::<Init>().unwrap(), Init::Glorot);
+    assert_eq!(
+        "0.05".parse::<Init>().unwrap(),
+        Init::Uniform { limit: 0.05 }
+    );
+    for bad in ["-1", "0", "wide", "inf"] {
+        assert!(bad.parse::<Init>().is_err(), "{bad}");
+    }
     let mismatched = vec![
         Layer {
             weights: Array2::<f64>::zeros((4, 3)),

@@ -6,7 +6,7 @@ use std::ops::ControlFlow;
 
 use ndarray::Array2;
 use numpy::{IntoPyArray, PyReadonlyArray1, PyReadonlyArray2};
-use onsager::{Method, TrainParams};
+use onsager::Method;
 use onsager_deep::{fit, Activation, Init, Labelled, Layer, Mlp, Sgd, Stack};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
@@ -74,14 +74,7 @@ pub fn deep_fit<'py>(
         seed,
     };
     let act: Activation = activation.parse().map_err(deep_err)?;
-    let init = match init {
-        "glorot" => Init::Glorot,
-        other => Init::Uniform {
-            limit: other.parse().map_err(|_| {
-                PyValueError::new_err(format!("init={other:?}: expected 'glorot' or a half-width"))
-            })?,
-        },
-    };
+    let init: Init = init.parse().map_err(deep_err)?;
     let pretrain: Option<Method> = pretrain
         .map(|m| m.parse())
         .transpose()
@@ -99,18 +92,13 @@ pub fn deep_fit<'py>(
             let mut net = match (started, pretrain) {
                 (Some(net), _) => net,
                 (None, Some(method)) => {
-                    let layers = hidden
-                        .iter()
-                        .map(|&h| {
-                            TrainParams::builder()
-                                .n_hidden(h)
-                                .method(method)
-                                .learning_rate(pretrain_lr)
-                                .epochs(pretrain_epochs)
-                                .seed(seed)
-                                .build()
-                        })
-                        .collect::<onsager::Result<Vec<_>>>()?;
+                    let layers = Stack::<f64>::uniform_layers(
+                        &hidden,
+                        method,
+                        pretrain_lr,
+                        pretrain_epochs,
+                        seed,
+                    )?;
                     Stack::pretrain(x, &layers, &mut |_| {})?.to_mlp(classes, init, seed)?
                 }
                 (None, None) => {

@@ -13,7 +13,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, ValueEnum};
 use ndarray::{Array1, Array2};
 use onsager::data::{Dataset, Preprocess, Split};
-use onsager::{EmfOrder, Method, TrainParams};
+use onsager::{EmfOrder, Method};
 use onsager_deep::file::{self, DeepFile};
 use onsager_deep::{
     error_rate, fit, Activation, Distorter, Distortion, Init, Labelled, Mlp, Sgd, Stack,
@@ -259,18 +259,8 @@ fn run_row(
     let hidden = row.hidden(a.quick);
     let (mut net, stack) = match row.pretrain() {
         Some(method) => {
-            let layers = hidden
-                .iter()
-                .map(|&h| {
-                    TrainParams::builder()
-                        .n_hidden(h)
-                        .method(method)
-                        .learning_rate(0.05)
-                        .epochs(pretrain_epochs)
-                        .seed(a.seed)
-                        .build()
-                })
-                .collect::<onsager::Result<Vec<_>>>()?;
+            let layers =
+                Stack::<f32>::uniform_layers(&hidden, method, 0.05, pretrain_epochs, a.seed)?;
             let stack = Stack::pretrain(d.train.view(), &layers, &mut |k| {
                 eprintln!("{:24} pretraining layer {}", row.id(), k + 1)
             })?;

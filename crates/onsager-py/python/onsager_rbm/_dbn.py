@@ -141,7 +141,7 @@ class DBNClassifier(ClassifierMixin, BaseEstimator):
                                  f"{hold} of {n} rows; it must leave rows on both sides")
             validation = (X[n - hold:], [int(v) for v in y_idx[n - hold:]])
             X, y_idx = X[:n - hold], y_idx[:n - hold]
-        init = "glorot" if self.init == "glorot" else repr(float(self.init))
+        init = str(self.init)  # "glorot" or a half-width, parsed by the core
         sgd = (int(epochs), int(self.batch_size), float(self.learning_rate), float(self.decay),
                float(self.min_learning_rate), float(self.momentum),
                None if self.clip is None else float(self.clip), self._seed())

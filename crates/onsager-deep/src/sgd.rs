@@ -247,19 +247,22 @@ pub fn fit<T: Float>(
                 yb[k] = train.y[i];
             }
             let loss = mlp.backprop(xb.slice(s![..m, ..]), &yb[..m], &mut ws, &mut grad)?;
-            let norm = grad
-                .iter()
-                .map(|g| {
-                    g.weights.iter().map(|v| v.f64() * v.f64()).sum::<f64>()
-                        + g.bias.iter().map(|v| v.f64() * v.f64()).sum::<f64>()
-                })
-                .sum::<f64>()
-                .sqrt();
+            // The norm only for a clip (a pass over every parameter). Without one, a gradient
+            // that is not finite makes the next mini-batch's loss NaN, and the epoch's end
+            // checks the parameters for the last one.
+            let norm = match sgd.clip {
+                Some(_) => grad
+                    .iter()
+                    .map(|g| {
+                        g.weights.iter().map(|v| v.f64() * v.f64()).sum::<f64>()
+                            + g.bias.iter().map(|v| v.f64() * v.f64()).sum::<f64>()
+                    })
+                    .sum::<f64>()
+                    .sqrt(),
+                None => 0.0,
+            };
             if !(loss.is_finite() && norm.is_finite()) {
-                mlp.layers_mut().clone_from_slice(&last_good);
-                if let Some((_, _, layers)) = &best {
-                    mlp.layers_mut().clone_from_slice(layers);
-                }
+                restore(mlp, &last_good, &best);
                 return Err(Error::Diverged {
                     epoch: e + 1,
                     batch: batches,
@@ -291,6 +294,18 @@ pub fn fit<T: Float>(
             batches += 1;
         }
         let seconds = started.elapsed().as_secs_f64();
+        let finite = mlp
+            .layers()
+            .iter()
+            .all(|l| l.weights.iter().chain(&l.bias).all(|v| v.is_finite()));
+        if !finite {
+            restore(mlp, &last_good, &best);
+            return Err(Error::Diverged {
+                epoch: e + 1,
+                batch: batches.saturating_sub(1),
+                loss: f64::NAN,
+            });
+        }
         last_good.clone_from_slice(mlp.layers());
         let validation_error = validation.map(|v| error_rate(mlp, v)).transpose()?;
         if let Some(err) = validation_error {
@@ -324,4 +339,16 @@ pub fn fit<T: Float>(
         best_epoch,
         stopped,
     })
+}
+
+/// Puts back the best validated epoch's layers, or else the last finished epoch's.
+fn restore<T: Float>(
+    mlp: &mut Mlp<T>,
+    last_good: &[Layer<T>],
+    best: &Option<(f64, usize, Vec<Layer<T>>)>,
+) {
+    match best {
+        Some((_, _, layers)) => mlp.layers_mut().clone_from_slice(layers),
+        None => mlp.layers_mut().clone_from_slice(last_good),
+    }
 }

@@ -120,6 +120,7 @@ pub mod monitor;
 mod par;
 mod params;
 pub mod rng;
+pub mod special;
 mod train;
 pub mod units;
 

@@ -24,7 +24,7 @@ pub struct BenchArgs {
     /// AIS temperatures (0 skips AIS).
     #[arg(long, default_value_t = 14_500)]
     pub ais_temperatures: usize,
-    /// Skip the 1-thread and f64 comparisons.
+    /// Skip the 1-thread and f64 comparisons (so does `--only`).
     #[arg(long)]
     pub quick: bool,
     /// Print JSON lines instead of a table.
@@ -34,6 +34,10 @@ pub struct BenchArgs {
     /// interference only ever adds time).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub repeat: u32,
+    /// Time only the cases whose name contains this text (e.g. `truncated`); the product
+    /// peaks are always measured.
+    #[arg(long)]
+    pub only: Option<String>,
 }
 
 /// The fastest of `n` timings of `f` (which returns its own seconds).
@@ -189,6 +193,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
         }
     };
     let epoch_gflop = |m: Method| products(m) * per_product * batches;
+    let wanted = |name: &str| a.only.as_deref().is_none_or(|o| name.contains(o));
     // Warm-up (thread pools, first touch of memory), not timed.
     epoch(
         &data.slice(ndarray::s![..2000.min(a.rows), ..]).to_owned(),
@@ -198,6 +203,10 @@ pub fn run(a: BenchArgs) -> Result<()> {
     )?;
     let mut all_threads = Vec::with_capacity(methods.len());
     for (name, m) in methods {
+        if !wanted(&format!("epoch {name}")) {
+            all_threads.push(f64::NAN);
+            continue;
+        }
         let s = best(a.repeat, || epoch(&data, nh, m, 0))?;
         all_threads.push(s);
         report(Row {
@@ -245,6 +254,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
         ),
     ];
     for (name, m, visible, sigma) in real_cases {
+        if !wanted(&format!("epoch {name}")) {
+            continue;
+        }
         let s = best(a.repeat, || epoch_of(&data, nh, m, 0, visible, sigma))?;
         report(Row {
             name: format!("epoch {name}"),
@@ -270,6 +282,9 @@ pub fn run(a: BenchArgs) -> Result<()> {
         ("MLP 784-800-10", false),
         ("MLP 784-800-10, distorted", true),
     ] {
+        if !wanted(&format!("epoch {name}")) {
+            continue;
+        }
         let s = best(a.repeat, || {
             let mut net = onsager_deep::Mlp::<f32>::random(
                 &sizes,
@@ -305,23 +320,29 @@ pub fn run(a: BenchArgs) -> Result<()> {
     }
     let rbm = Rbm::<f32>::random(NV, nh, 0.05, 1)?;
     let test = data.slice(ndarray::s![..10_000.min(a.rows), ..]).to_owned();
-    let seconds = best(a.repeat, || timed(|| rbm.hidden_probs(test.view())))?;
-    report(Row {
-        name: format!("transform {} rows", test.nrows()),
-        seconds,
-        gflop: 2.0 * (test.nrows() * NV * nh) as f64 / 1e9,
-        peak: peak_large,
-    });
-    let seconds = best(a.repeat, || {
-        timed(|| pseudo::pseudo_log_likelihood(&rbm, test.view(), 0))
-    })?;
-    report(Row {
-        name: format!("pseudo-likelihood {} rows", test.nrows()),
-        seconds,
-        gflop: 4.0 * (test.nrows() * NV * nh) as f64 / 1e9,
-        peak: peak_large,
-    });
-    if a.ais_temperatures > 0 {
+    let name = format!("transform {} rows", test.nrows());
+    if wanted(&name) {
+        let seconds = best(a.repeat, || timed(|| rbm.hidden_probs(test.view())))?;
+        report(Row {
+            name,
+            seconds,
+            gflop: 2.0 * (test.nrows() * NV * nh) as f64 / 1e9,
+            peak: peak_large,
+        });
+    }
+    let name = format!("pseudo-likelihood {} rows", test.nrows());
+    if wanted(&name) {
+        let seconds = best(a.repeat, || {
+            timed(|| pseudo::pseudo_log_likelihood(&rbm, test.view(), 0))
+        })?;
+        report(Row {
+            name,
+            seconds,
+            gflop: 4.0 * (test.nrows() * NV * nh) as f64 / 1e9,
+            peak: peak_large,
+        });
+    }
+    if a.ais_temperatures > 0 && wanted("AIS") {
         let ais = Ais {
             runs: 100,
             schedule: AisSchedule::Piecewise {
@@ -343,7 +364,7 @@ pub fn run(a: BenchArgs) -> Result<()> {
             peak: peak_small,
         });
     }
-    if !a.quick {
+    if !a.quick && a.only.is_none() {
         let one = peak::measure(BATCH, NV, nh, 1);
         for i in [0, 3] {
             let (name, m) = methods[i];

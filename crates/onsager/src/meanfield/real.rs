@@ -25,7 +25,10 @@
 
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
 
-use crate::units::truncated_normal::{mean_var, moments};
+use multiversion::multiversion;
+
+use super::kernels::mean_field_update;
+use crate::units::truncated_normal::{mean_var_block, moments, BLOCK};
 use crate::{linalg, par, EmfOrder, Error, Float, Rbm, Result, Visible};
 
 /// The tilted variance is at most this many times the prior's σ² (docs/maths.md §4b).
@@ -47,43 +50,15 @@ pub(crate) struct Tilted {
 /// λ = 1/σ² − 2A and mean μ̃ = (a/σ² + B)/λ; a truncated unit's integral and moments come from
 /// the stable truncated-normal moments.
 pub(crate) fn tilted(a: f64, sigma: f64, big_a: f64, big_b: f64, range: (f64, f64)) -> Tilted {
-    tilted_with(a, sigma, big_a, big_b, range, true)
-}
-
-/// [`tilted`], with `log_z` left at 0 unless `want_log_z` (the sweep needs only the moments;
-/// for Gaussian units they are then two divisions).
-#[inline]
-fn tilted_with(
-    a: f64,
-    sigma: f64,
-    big_a: f64,
-    big_b: f64,
-    range: (f64, f64),
-    want_log_z: bool,
-) -> Tilted {
     let p = 1.0 / (sigma * sigma);
     let floor = p / MAX_VARIANCE_RATIO;
     let raw = p - 2.0 * big_a;
     let capped = raw.is_nan() || raw < floor;
     let lambda = if capped { floor } else { raw };
     let mu = (a * p + big_b) / lambda;
-    if !want_log_z && !range.0.is_finite() {
-        return Tilted {
-            log_z: 0.0,
-            mean: mu,
-            var: 1.0 / lambda,
-            a_used: 0.5 * (p - lambda),
-            capped,
-        };
-    }
     let s = lambda.sqrt().recip();
     let base = 0.5 * lambda * mu * mu - 0.5 * a * a * p;
-    let (log_z, mean, var) = if range.0.is_finite() && !want_log_z {
-        match mean_var(mu, s, range.0, range.1) {
-            Ok((mean, var)) => (0.0, mean, var),
-            Err(_) => (f64::NAN, mu.clamp(range.0, range.1), 0.0),
-        }
-    } else if range.0.is_finite() {
+    let (log_z, mean, var) = if range.0.is_finite() {
         match moments(mu, s, range.0, range.1) {
             Ok(m) => (base + m.log_z, m.mean, m.var),
             // Only a non-finite field (diverged weights) lands here: the nearest end.
@@ -102,15 +77,6 @@ fn tilted_with(
         var,
         a_used: 0.5 * (p - lambda),
         capped,
-    }
-}
-
-fn sigmoid(x: f64) -> f64 {
-    if x >= 0.0 {
-        1.0 / (1.0 + (-x).exp())
-    } else {
-        let e = x.exp();
-        e / (1.0 + e)
     }
 }
 
@@ -155,6 +121,85 @@ impl RowState {
             self.residual = c;
         }
     }
+}
+
+/// A visible layer's prior: biases, standard deviations and the units' interval (±∞ for
+/// Gaussian units).
+#[derive(Clone, Copy)]
+struct Prior<'a, T> {
+    a: &'a [T],
+    sigma: &'a [T],
+    range: (f64, f64),
+}
+
+/// One damped visible update of a row, in blocks of [`BLOCK`] units: each unit's tilted prior
+/// from its fields (`fields` = [μJᵀ, Σ J²d]; A = ½ Σ J²d at order 2, else 0; B = μJᵀ − 2A·m),
+/// precision λ = 1/σ² − 2A held at 1/(10σ²) or above, mean μ̃ = (a/σ² + B)/λ; the tilted mean
+/// and variance are μ̃ and 1/λ for Gaussian units, the truncated normal's on the interval
+/// otherwise ([`mean_var_block`], vectorised). Then a Newton step on m = f_a(A, B(m)): B falls
+/// by 2A per unit of m and f_a rises by c per unit of B, so the step is (f_a − m)/(1 + 2Ac);
+/// for Gaussian units it lands on the fixed point m = a + σ²·(Jμ)ᵢ at once (docs/maths.md
+/// §4b). `m` takes the damped step, `c` the variance. The row's residual and capped units are
+/// returned. The ragged tail runs as one padded block.
+#[multiversion(targets = "simd")]
+fn visible_row<T: Float>(
+    m: &mut [T],
+    c: &mut [T],
+    [f, f2]: [&[T]; 2],
+    prior: Prior<'_, T>,
+    second: bool,
+    damping: f64,
+) -> RowState {
+    let truncated = prior.range.0.is_finite();
+    let mut st = RowState::default();
+    let mut worst = [0.0f64; BLOCK];
+    let mut capped = [0usize; BLOCK];
+    for start in (0..m.len()).step_by(BLOCK) {
+        let len = BLOCK.min(m.len() - start);
+        let at = |x: &[T], k: usize, pad: f64| if k < len { x[start + k].f64() } else { pad };
+        let (mut old, mut big_a, mut mu, mut sd) =
+            ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
+        for k in 0..BLOCK {
+            let s = at(prior.sigma, k, 1.0);
+            let p = 1.0 / (s * s);
+            let floor = p / MAX_VARIANCE_RATIO;
+            old[k] = at(m, k, 0.0);
+            big_a[k] = if second { 0.5 * at(f2, k, 0.0) } else { 0.0 };
+            let big_b = at(f, k, 0.0) - 2.0 * big_a[k] * old[k];
+            let raw = p - 2.0 * big_a[k];
+            let held = raw.is_nan() || raw < floor;
+            capped[k] += held as usize;
+            let lambda = if held { floor } else { raw };
+            mu[k] = (at(prior.a, k, 0.0) * p + big_b) / lambda;
+            sd[k] = 1.0 / lambda.sqrt();
+        }
+        let (mut mean, mut var) = ([0.0; BLOCK], [0.0; BLOCK]);
+        if truncated {
+            mean_var_block(&mu, &sd, prior.range, &mut mean, &mut var);
+        } else {
+            for k in 0..BLOCK {
+                (mean[k], var[k]) = (mu[k], sd[k] * sd[k]);
+            }
+        }
+        for k in 0..len {
+            let change = mean[k] - old[k];
+            let d = change.abs();
+            worst[k] = if d > worst[k] || d.is_nan() {
+                d
+            } else {
+                worst[k]
+            };
+            let step = change / (1.0 + 2.0 * big_a[k] * var[k]);
+            m[start + k] = T::of(old[k] + damping * step);
+            c[start + k] = T::of(var[k]);
+        }
+        // The padding's lanes were held at no bound (σ = 1, A = 0); only real units count.
+    }
+    for w in worst {
+        st.note(w);
+    }
+    st.capped = capped.iter().sum();
+    st
 }
 
 /// The checks every entry point makes: real-valued units, β = 1, an order the expansion has.
@@ -299,39 +344,25 @@ impl<T: Float> RealTap<T> {
             c,
             &mut self.rows[..n],
             |r, mrow, crow, st| {
-                let (f, f2) = (par::row_slice(&fv[0], r), par::row_slice(&fv[1], r));
-                *st = RowState::default();
-                for i in 0..mrow.len() {
-                    let big_a = if second { 0.5 * f2[i].f64() } else { 0.0 };
-                    let m = mrow[i].f64();
-                    let big_b = f[i].f64() - 2.0 * big_a * m;
-                    let t = tilted_with(a[i].f64(), sigma[i].f64(), big_a, big_b, range, false);
-                    st.note(t.mean - m);
-                    st.capped += t.capped as usize;
-                    // A Newton step on m = f_a(A, B(m)): B falls by 2A per unit of m and f_a rises
-                    // by c per unit of B, so the step is (f_a − m)/(1 + 2Ac); for Gaussian units
-                    // it lands on the fixed point m = a + σ²·(Jμ)ᵢ at once (docs/maths.md §4b).
-                    let step = (t.mean - m) / (1.0 + 2.0 * big_a * t.var);
-                    mrow[i] = T::of(m + damping * step);
-                    crow[i] = T::of(t.var);
-                }
+                let fields = [par::row_slice(&fv[0], r), par::row_slice(&fv[1], r)];
+                let prior = Prior { a, sigma, range };
+                *st = visible_row(mrow, crow, fields, prior, second, damping);
             },
         );
         self.hidden_fields(rbm, order, m_v.view());
         let fh = &self.fh;
+        let step = T::of(damping);
         par::rows_with(m_h.view_mut(), &mut self.rows[..n], |r, hrow, st| {
             let (f, f2) = (par::row_slice(&fh[0], r), par::row_slice(&fh[1], r));
-            for j in 0..hrow.len() {
-                let mu = hrow[j].f64();
-                let onsager = if second {
-                    (0.5 - mu) * f2[j].f64()
-                } else {
-                    0.0
-                };
-                let new = sigmoid(b[j].f64() + f[j].f64() + onsager);
-                st.note(new - mu);
-                hrow[j] = T::of(mu + damping * (new - mu));
-            }
+            // μ ← damping·σ(b + mJ + (½ − μ)·cJ²) + (1 − damping)·μ: the binary layer's
+            // update at β = 1 (its Onsager term the same), vectorised; it returns the damped
+            // change, the residual is the undamped one.
+            let moved = mean_field_update(hrow, b, T::one(), order, [f, f2, f2], step).f64();
+            st.note(if damping > 0.0 {
+                moved / damping
+            } else {
+                moved
+            });
         });
         self.rows[..n].iter().fold(0.0, |w: f64, st| {
             if st.residual > w || st.residual.is_nan() {

@@ -154,46 +154,67 @@ fn visible_row<T: Float>(
     let mut st = RowState::default();
     let mut worst = [0.0f64; BLOCK];
     let mut capped = [0usize; BLOCK];
+    // A block's inputs in f64; the ragged tail's missing lanes padded with a unit that is
+    // held at no bound (σ = 1, A = 0) and never written back.
+    let load = |dst: &mut [f64; BLOCK], src: &[T], start: usize, pad: f64| {
+        if start + BLOCK <= src.len() {
+            for (d, s) in dst.iter_mut().zip(&src[start..start + BLOCK]) {
+                *d = s.f64();
+            }
+        } else {
+            dst.fill(pad);
+            for (d, s) in dst.iter_mut().zip(&src[start..]) {
+                *d = s.f64();
+            }
+        }
+    };
+    let (mut old, mut big_a, mut mu, mut sd) =
+        ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
+    let (mut sig, mut bias, mut field) = ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
+    let (mut mean, mut var) = ([0.0; BLOCK], [0.0; BLOCK]);
     for start in (0..m.len()).step_by(BLOCK) {
         let len = BLOCK.min(m.len() - start);
-        let at = |x: &[T], k: usize, pad: f64| if k < len { x[start + k].f64() } else { pad };
-        let (mut old, mut big_a, mut mu, mut sd) =
-            ([0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK], [0.0; BLOCK]);
+        load(&mut sig, prior.sigma, start, 1.0);
+        load(&mut bias, prior.a, start, 0.0);
+        load(&mut old, m, start, 0.0);
+        load(&mut field, f, start, 0.0);
+        if second {
+            load(&mut big_a, f2, start, 0.0);
+        }
         for k in 0..BLOCK {
-            let s = at(prior.sigma, k, 1.0);
-            let p = 1.0 / (s * s);
+            let p = 1.0 / (sig[k] * sig[k]);
             let floor = p / MAX_VARIANCE_RATIO;
-            old[k] = at(m, k, 0.0);
-            big_a[k] = if second { 0.5 * at(f2, k, 0.0) } else { 0.0 };
-            let big_b = at(f, k, 0.0) - 2.0 * big_a[k] * old[k];
+            big_a[k] = if second { 0.5 * big_a[k] } else { 0.0 };
+            let big_b = field[k] - 2.0 * big_a[k] * old[k];
             let raw = p - 2.0 * big_a[k];
             let held = raw.is_nan() || raw < floor;
             capped[k] += held as usize;
             let lambda = if held { floor } else { raw };
-            mu[k] = (at(prior.a, k, 0.0) * p + big_b) / lambda;
-            sd[k] = 1.0 / lambda.sqrt();
+            let inv = 1.0 / lambda;
+            mu[k] = (bias[k] * p + big_b) * inv;
+            // Gaussian units: the tilted moments are (μ̃, 1/λ) themselves.
+            (mean[k], var[k]) = (mu[k], inv);
+            sd[k] = inv.sqrt();
         }
-        let (mut mean, mut var) = ([0.0; BLOCK], [0.0; BLOCK]);
         if truncated {
             mean_var_block(&mu, &sd, prior.range, &mut mean, &mut var);
-        } else {
-            for k in 0..BLOCK {
-                (mean[k], var[k]) = (mu[k], sd[k] * sd[k]);
-            }
         }
-        for k in 0..len {
+        for k in 0..BLOCK {
             let change = mean[k] - old[k];
-            let d = change.abs();
+            // Only live lanes count (a padded lane's mean need not be its 0).
+            let d = if k < len { change.abs() } else { 0.0 };
             worst[k] = if d > worst[k] || d.is_nan() {
                 d
             } else {
                 worst[k]
             };
             let step = change / (1.0 + 2.0 * big_a[k] * var[k]);
-            m[start + k] = T::of(old[k] + damping * step);
+            mean[k] = old[k] + damping * step;
+        }
+        for k in 0..len {
+            m[start + k] = T::of(mean[k]);
             c[start + k] = T::of(var[k]);
         }
-        // The padding's lanes were held at no bound (σ = 1, A = 0); only real units count.
     }
     for w in worst {
         st.note(w);

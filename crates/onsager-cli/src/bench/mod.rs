@@ -232,6 +232,15 @@ pub fn run(a: BenchArgs) -> Result<()> {
             Sigma::default(),
         ),
         (
+            "PCD-1 truncated",
+            Method::Pcd {
+                k: 1,
+                chains: BATCH,
+            },
+            Visible::TRUNCATED_UNIT,
+            Sigma::Fixed { value: 0.3 },
+        ),
+        (
             "PCD-1 truncated, σ learned",
             Method::Pcd {
                 k: 1,

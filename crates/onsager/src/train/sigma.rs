@@ -14,7 +14,12 @@
 
 use ndarray::{Array2, ArrayView2};
 
+use rayon::prelude::*;
+
 use crate::{linalg, Float, Rbm, Sigma};
+
+/// Visible units per parallel task of the σ statistics.
+const UNITS_PER_TASK: usize = 64;
 
 /// Buffers of the real-valued units' training, sized once (empty for Bernoulli units).
 #[derive(Clone, Debug)]
@@ -74,20 +79,34 @@ impl<T: Float> RealUnits<T> {
         let mut wh = self.wh.slice_mut(ndarray::s![..rows, ..]);
         linalg::gemm(wh.view_mut(), false, h, rbm.w.t(), T::one());
         let scale = sign / rows.max(1) as f64;
-        for (vr, whr) in v.rows().into_iter().zip(wh.rows()) {
-            for ((((s, &x), &f), &a), &sd) in self
-                .sums
-                .iter_mut()
-                .zip(vr)
-                .zip(whr)
-                .zip(&rbm.a)
-                .zip(&rbm.sigma)
-            {
-                let (x, f, a, var) = (x.f64(), f.f64(), a.f64(), sd.f64() * sd.f64());
-                let d = x - a;
-                *s += scale * (0.5 * d * d - x * f) / var;
-            }
-        }
+        let (wh, a, sigma) = (wh.view(), &rbm.a, &rbm.sigma);
+        // Fixed blocks of units, each summing its rows in order: the same bits on any number
+        // of threads; within a block the units vectorise.
+        self.sums
+            .par_chunks_mut(UNITS_PER_TASK)
+            .enumerate()
+            .for_each(|(task, sums)| {
+                let lo = task * UNITS_PER_TASK;
+                let hi = lo + sums.len();
+                let mut coef = [0.0f64; UNITS_PER_TASK];
+                let mut bias = [0.0f64; UNITS_PER_TASK];
+                for (k, i) in (lo..hi).enumerate() {
+                    let sd = sigma[i].f64();
+                    coef[k] = scale / (sd * sd);
+                    bias[k] = a[i].f64();
+                }
+                for (vr, whr) in v.rows().into_iter().zip(wh.rows()) {
+                    let (vr, whr) = (
+                        vr.slice(ndarray::s![lo..hi]),
+                        whr.slice(ndarray::s![lo..hi]),
+                    );
+                    for (k, (s, (&x, &f))) in sums.iter_mut().zip(vr.iter().zip(whr)).enumerate() {
+                        let (x, f) = (x.f64(), f.f64());
+                        let d = x - bias[k];
+                        *s += coef[k] * (0.5 * d * d - x * f);
+                    }
+                }
+            });
     }
 
     /// Adds `sign`·mean over the rows of the real-valued TAP's extra terms of −∂Γ/∂zᵢ

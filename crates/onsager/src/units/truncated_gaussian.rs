@@ -3,7 +3,7 @@
 //! a draw (from [`super::truncated_normal::sample`]) in one pass over a row, and the unit's
 //! integral over the interval given its field (for exact log Z).
 
-use super::truncated_normal::{mean_var_block, moments, sample, BLOCK};
+use super::truncated_normal::{mean_var_block, moments, sample_block, BLOCK};
 use crate::rng::StreamRng;
 use crate::Float;
 
@@ -20,13 +20,36 @@ pub(crate) fn conditional_row<T: Float>(
 ) {
     let (beta, root) = (beta.f64(), beta.f64().sqrt());
     match rng {
-        Some(rng) => {
-            for ((x, &a), &s) in row.iter_mut().zip(bias).zip(sigma) {
-                let mu = a.f64() + x.f64() / beta;
-                *x = T::of(sample(mu, s.f64() / root, low, high, rng));
-            }
-        }
+        Some(rng) => draw_row(row, bias, sigma, (beta, root), (low, high), rng),
         None => mean_row(row, bias, sigma, (beta, root), (low, high)),
+    }
+}
+
+/// Draws for a row, [`BLOCK`] units at a time ([`sample_block`], vectorised), one uniform of
+/// `rng` per unit in the row's order: the same bits as [`super::truncated_normal::sample`]
+/// unit by unit.
+fn draw_row<T: Float>(
+    row: &mut [T],
+    bias: &[T],
+    sigma: &[T],
+    (beta, root): (f64, f64),
+    range: (f64, f64),
+    rng: &mut StreamRng,
+) {
+    let (mut mu, mut s, mut p) = ([0.0; BLOCK], [1.0; BLOCK], [0.5; BLOCK]);
+    let mut out = [0.0; BLOCK];
+    for start in (0..row.len()).step_by(BLOCK) {
+        let len = BLOCK.min(row.len() - start);
+        for k in 0..len {
+            let i = start + k;
+            mu[k] = bias[i].f64() + row[i].f64() / beta;
+            s[k] = sigma[i].f64() / root;
+            p[k] = crate::rng::uniform::<f64>(rng);
+        }
+        sample_block(&mu, &s, range, &p, &mut out);
+        for k in 0..len {
+            row[start + k] = T::of(out[k]);
+        }
     }
 }
 

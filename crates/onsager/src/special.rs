@@ -101,9 +101,9 @@ const ERFCX: [f64; 22] = [
 ];
 
 /// erfcx(x) = e^{x²} erfc(x) for x ≥ 0 (and +∞, where it is 0), within 1.2·10⁻¹⁵ relative
-/// everywhere on \[0, ∞): one polynomial in s = (3 − x)/(3 + x) (see [`ERFCX`]); no
-/// exponential, so it neither overflows nor underflows. Negative x are outside its domain
-/// (use erfcx(−x) = 2e^{x²} − erfcx(x)).
+/// everywhere on \[0, ∞): t = 3/(3 + x) times one polynomial in s = (3 − x)/(3 + x) (the
+/// table `ERFCX`, fitted as its comment says); no exponential, so it neither overflows nor
+/// underflows. Negative x are outside its domain (use erfcx(−x) = 2e^{x²} − erfcx(x)).
 #[inline(always)]
 pub fn erfcx(x: f64) -> f64 {
     let t = 3.0 / (3.0 + x);

@@ -412,7 +412,7 @@ fn draw(mu: f64, s: f64, (l, u): (f64, f64), p: f64) -> f64 {
 
 /// [`BLOCK`] draws from N(`mu`ₖ, `s`ₖ²) on one interval \[`l`, `u`\], the k-th from the uniform
 /// `p`ₖ ∈ \[0, 1): bit for bit what [`sample`] gives for each (with the same uniform), each
-/// stage of [`standard_draw`] vectorised across the block (the Gibbs steps of truncated units
+/// stage of the scalar draw vectorised across the block (the Gibbs steps of truncated units
 /// call this for every unit).
 #[multiversion(targets = "simd")]
 pub fn sample_block(

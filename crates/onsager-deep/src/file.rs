@@ -19,8 +19,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use ndarray::{Array1, Array2};
+use onsager::io::model::tensor::{decode, dtype_of, encode};
 use onsager::{Float, Rbm, TrainConfig, Visible};
-use safetensors::tensor::{Dtype, SafeTensors, TensorView};
+use safetensors::tensor::{SafeTensors, TensorView};
 
 use crate::{Activation, Error, Layer, Mlp, Result, Stack};
 
@@ -33,18 +34,6 @@ pub struct DeepFile<T: Float = f32> {
     pub mlp: Option<Mlp<T>>,
     /// Application notes (`extra.KEY` metadata).
     pub extra: BTreeMap<String, String>,
-}
-
-fn bytes<T: Float>(xs: impl Iterator<Item = T>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for x in xs {
-        if T::DTYPE == "float32" {
-            out.extend_from_slice(&(x.f64() as f32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&x.f64().to_le_bytes());
-        }
-    }
-    out
 }
 
 fn format_error(path: &Path, reason: String) -> Error {
@@ -72,7 +61,7 @@ pub fn save<T: Float>(path: impl AsRef<Path>, file: &DeepFile<T>) -> Result<()> 
             tensors.push((
                 format!("stack.{k}.weights"),
                 w.shape().to_vec(),
-                bytes(w.iter().copied()),
+                encode(w.iter().copied()),
             ));
             for (name, v) in [
                 ("visible_bias", rbm.visible_bias()),
@@ -81,14 +70,14 @@ pub fn save<T: Float>(path: impl AsRef<Path>, file: &DeepFile<T>) -> Result<()> 
                 tensors.push((
                     format!("stack.{k}.{name}"),
                     vec![v.len()],
-                    bytes(v.iter().copied()),
+                    encode(v.iter().copied()),
                 ));
             }
             if let Some(sigma) = rbm.sigma() {
                 tensors.push((
                     format!("stack.{k}.visible_sigma"),
                     vec![sigma.len()],
-                    bytes(sigma.iter().copied()),
+                    encode(sigma.iter().copied()),
                 ));
             }
             meta.insert(
@@ -108,23 +97,19 @@ pub fn save<T: Float>(path: impl AsRef<Path>, file: &DeepFile<T>) -> Result<()> 
             tensors.push((
                 format!("mlp.{k}.weights"),
                 layer.weights.shape().to_vec(),
-                bytes(layer.weights.iter().copied()),
+                encode(layer.weights.iter().copied()),
             ));
             tensors.push((
                 format!("mlp.{k}.bias"),
                 vec![layer.bias.len()],
-                bytes(layer.bias.iter().copied()),
+                encode(layer.bias.iter().copied()),
             ));
         }
     }
     for (k, v) in &file.extra {
         meta.insert(format!("extra.{k}"), v.clone());
     }
-    let dtype = if T::DTYPE == "float32" {
-        Dtype::F32
-    } else {
-        Dtype::F64
-    };
+    let dtype = dtype_of::<T>();
     let views: Vec<(String, TensorView<'_>)> = tensors
         .iter()
         .map(|(n, shape, data)| {
@@ -177,18 +162,8 @@ pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<DeepFile<T>> {
         let t = st
             .tensor(name)
             .map_err(|_| bad(format!("missing tensor `{name}`")))?;
-        let data = t.data();
-        let values: Vec<T> = match t.dtype() {
-            Dtype::F32 => data
-                .chunks_exact(4)
-                .map(|c| T::of(f32::from_le_bytes(c.try_into().expect("4")) as f64))
-                .collect(),
-            Dtype::F64 => data
-                .chunks_exact(8)
-                .map(|c| T::of(f64::from_le_bytes(c.try_into().expect("8"))))
-                .collect(),
-            d => return Err(bad(format!("tensor `{name}` has dtype {d:?}"))),
-        };
+        let values: Vec<T> = decode(t.dtype(), t.data())
+            .ok_or_else(|| bad(format!("tensor `{name}` has dtype {:?}", t.dtype())))?;
         if let Some(i) = values.iter().position(|v| !v.is_finite()) {
             return Err(bad(format!(
                 "tensor `{name}` holds a non-finite value at flat index {i}"

@@ -31,6 +31,7 @@
 //! ```
 
 mod read;
+pub mod tensor;
 mod write;
 
 pub use read::{bytes_dtype, file_dtype, from_bytes, load};
@@ -39,7 +40,6 @@ pub use write::{save, to_bytes_file};
 use serde::{Deserialize, Serialize};
 
 use crate::rng::StreamRng;
-use safetensors::tensor::Dtype;
 
 use crate::data::Standardization;
 use crate::{EpochMetrics, Float, Rbm, TrainConfig, TrainerState};
@@ -99,10 +99,4 @@ pub(super) struct StateMeta {
     emf_reseed_cursor: usize,
 }
 
-pub(super) fn dtype_of<T: Float>() -> Dtype {
-    if T::DTYPE == "float32" {
-        Dtype::F32
-    } else {
-        Dtype::F64
-    }
-}
+pub(super) use tensor::dtype_of;

@@ -79,23 +79,15 @@ fn tensor<T: Float>(
             ),
         ));
     }
-    let data = t.data();
-    let values: Vec<T> = match t.dtype() {
-        Dtype::F32 => data
-            .chunks_exact(4)
-            .map(|c| T::of(f32::from_le_bytes(c.try_into().expect("4")) as f64))
-            .collect(),
-        Dtype::F64 => data
-            .chunks_exact(8)
-            .map(|c| T::of(f64::from_le_bytes(c.try_into().expect("8"))))
-            .collect(),
-        d => {
-            return Err(bad(
-                path,
-                format!("tensor `{name}` has dtype {d:?}; only F32 and F64 are supported"),
-            ))
-        }
-    };
+    let values: Vec<T> = super::tensor::decode(t.dtype(), t.data()).ok_or_else(|| {
+        bad(
+            path,
+            format!(
+                "tensor `{name}` has dtype {:?}; only F32 and F64 are supported",
+                t.dtype()
+            ),
+        )
+    })?;
     if let Some(i) = values.iter().position(|x| !x.is_finite()) {
         return Err(bad(
             path,

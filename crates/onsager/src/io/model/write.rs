@@ -10,17 +10,7 @@ use super::{dtype_of, ModelFile, StateMeta, FORMAT_VERSION};
 use crate::train::Chains;
 use crate::{Error, Float, Result};
 
-fn to_bytes<T: Float>(xs: impl Iterator<Item = T>) -> Vec<u8> {
-    let mut out = Vec::new();
-    for x in xs {
-        if T::DTYPE == "float32" {
-            out.extend_from_slice(&(x.f64() as f32).to_le_bytes());
-        } else {
-            out.extend_from_slice(&x.f64().to_le_bytes());
-        }
-    }
-    out
-}
+use super::tensor::encode as to_bytes;
 
 /// Serialises a model file to bytes.
 ///

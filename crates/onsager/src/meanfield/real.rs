@@ -45,16 +45,23 @@ pub(crate) struct Tilted {
     pub capped: bool,
 }
 
+/// The tilted precision λ = 1/σ² − 2A of a unit of prior precision `p` = 1/σ², held at
+/// 1/(10σ²) or above, and whether it was held (docs/maths.md §4b).
+#[inline(always)]
+fn tilted_precision(p: f64, big_a: f64) -> (f64, bool) {
+    let floor = p / MAX_VARIANCE_RATIO;
+    let raw = p - 2.0 * big_a;
+    let held = raw.is_nan() || raw < floor;
+    (if held { floor } else { raw }, held)
+}
+
 /// The tilted prior of a unit with bias `a` and standard deviation `sigma` on `range`:
 /// exp(−(x − a)²/(2σ²) + B x + A x²) = exp(−λ(x − μ̃)²/2 + λμ̃²/2 − a²/(2σ²)) with precision
 /// λ = 1/σ² − 2A and mean μ̃ = (a/σ² + B)/λ; a truncated unit's integral and moments come from
 /// the stable truncated-normal moments.
 pub(crate) fn tilted(a: f64, sigma: f64, big_a: f64, big_b: f64, range: (f64, f64)) -> Tilted {
     let p = 1.0 / (sigma * sigma);
-    let floor = p / MAX_VARIANCE_RATIO;
-    let raw = p - 2.0 * big_a;
-    let capped = raw.is_nan() || raw < floor;
-    let lambda = if capped { floor } else { raw };
+    let (lambda, capped) = tilted_precision(p, big_a);
     let mu = (a * p + big_b) / lambda;
     let s = lambda.sqrt().recip();
     let base = 0.5 * lambda * mu * mu - 0.5 * a * a * p;
@@ -183,13 +190,10 @@ fn visible_row<T: Float>(
         }
         for k in 0..BLOCK {
             let p = 1.0 / (sig[k] * sig[k]);
-            let floor = p / MAX_VARIANCE_RATIO;
             big_a[k] = if second { 0.5 * big_a[k] } else { 0.0 };
             let big_b = field[k] - 2.0 * big_a[k] * old[k];
-            let raw = p - 2.0 * big_a[k];
-            let held = raw.is_nan() || raw < floor;
+            let (lambda, held) = tilted_precision(p, big_a[k]);
             capped[k] += held as usize;
-            let lambda = if held { floor } else { raw };
             let inv = 1.0 / lambda;
             mu[k] = (bias[k] * p + big_b) * inv;
             // Gaussian units: the tilted moments are (μ̃, 1/λ) themselves.

@@ -1,6 +1,6 @@
 //! Truncated-Gaussian visible units (docs/maths.md §1b): v | h ~ N(a + W h, σ²/β) truncated to
-//! \[low, high\] per unit; the conditional mean (from [`super::truncated_normal::mean_var_block`]) or
-//! a draw (from [`super::truncated_normal::sample`]) in one pass over a row, and the unit's
+//! \[low, high\] per unit; the conditional mean (from [`super::truncated_normal::mean_var_block`])
+//! or a draw (from [`super::truncated_normal::sample_block`]) in one pass over a row, and the unit's
 //! integral over the interval given its field (for exact log Z).
 
 use super::truncated_normal::{mean_var_block, moments, sample_block, BLOCK};
@@ -16,65 +16,35 @@ pub(crate) fn conditional_row<T: Float>(
     sigma: &[T],
     beta: T,
     (low, high): (f64, f64),
-    rng: Option<&mut StreamRng>,
+    mut rng: Option<&mut StreamRng>,
 ) {
     let (beta, root) = (beta.f64(), beta.f64().sqrt());
-    match rng {
-        Some(rng) => draw_row(row, bias, sigma, (beta, root), (low, high), rng),
-        None => mean_row(row, bias, sigma, (beta, root), (low, high)),
-    }
-}
-
-/// Draws for a row, [`BLOCK`] units at a time ([`sample_block`], vectorised), one uniform of
-/// `rng` per unit in the row's order: the same bits as [`super::truncated_normal::sample`]
-/// unit by unit.
-fn draw_row<T: Float>(
-    row: &mut [T],
-    bias: &[T],
-    sigma: &[T],
-    (beta, root): (f64, f64),
-    range: (f64, f64),
-    rng: &mut StreamRng,
-) {
+    let range = (low, high);
+    // A block at a time (vectorised; the ragged tail as one padded block): the means by
+    // [`mean_var_block`] or, with `rng`, draws by [`sample_block`] from one uniform per unit in
+    // the row's order (the same bits as `truncated_normal::sample` unit by unit). σ > 0 and
+    // low < high are the model's invariants; a non-finite field (diverged weights) gives the
+    // nearest end.
     let (mut mu, mut s, mut p) = ([0.0; BLOCK], [1.0; BLOCK], [0.5; BLOCK]);
-    let mut out = [0.0; BLOCK];
+    let (mut out, mut var) = ([0.0; BLOCK], [0.0; BLOCK]);
     for start in (0..row.len()).step_by(BLOCK) {
         let len = BLOCK.min(row.len() - start);
         for k in 0..len {
             let i = start + k;
             mu[k] = bias[i].f64() + row[i].f64() / beta;
             s[k] = sigma[i].f64() / root;
-            p[k] = crate::rng::uniform::<f64>(rng);
         }
-        sample_block(&mu, &s, range, &p, &mut out);
+        match rng.as_deref_mut() {
+            Some(rng) => {
+                for q in &mut p[..len] {
+                    *q = crate::rng::uniform::<f64>(rng);
+                }
+                sample_block(&mu, &s, range, &p, &mut out);
+            }
+            None => mean_var_block(&mu, &s, range, &mut out, &mut var),
+        }
         for k in 0..len {
             row[start + k] = T::of(out[k]);
-        }
-    }
-}
-
-/// The conditional means of a row, [`BLOCK`] units at a time ([`mean_var_block`], vectorised;
-/// the ragged tail as one padded block). σ > 0 and low < high are the model's invariants; a
-/// non-finite field (diverged weights) gives the nearest end.
-fn mean_row<T: Float>(
-    row: &mut [T],
-    bias: &[T],
-    sigma: &[T],
-    (beta, root): (f64, f64),
-    range: (f64, f64),
-) {
-    let (mut mu, mut s) = ([0.0; BLOCK], [1.0; BLOCK]);
-    let (mut mean, mut var) = ([0.0; BLOCK], [0.0; BLOCK]);
-    for start in (0..row.len()).step_by(BLOCK) {
-        let len = BLOCK.min(row.len() - start);
-        for k in 0..len {
-            let i = start + k;
-            mu[k] = bias[i].f64() + row[i].f64() / beta;
-            s[k] = sigma[i].f64() / root;
-        }
-        mean_var_block(&mu, &s, range, &mut mean, &mut var);
-        for k in 0..len {
-            row[start + k] = T::of(mean[k]);
         }
     }
 }

@@ -4,17 +4,19 @@
 //! `pretrain` and `finetune` commands: a stack is pretrained as the first phase of `fit`
 //! (`--pretrain METHOD`), and the file keeps the stack beside the network.
 
+use std::collections::BTreeMap;
 use std::ops::ControlFlow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use ndarray::{s, Array2};
 use onsager::data::Split;
 use onsager::{Method, Visible};
-use onsager_deep::file::{self, DeepFile};
+use onsager_deep::file::{self, DeepFile, Resume};
 use onsager_deep::{
-    error_rate, fit, Activation, Distorter, Distortion, Init, Labelled, Mlp, Sgd, Stack,
+    error_rate, fit_from, Activation, Distorter, Distortion, FitState, Init, Labelled, Mlp, Sgd,
+    Stack,
 };
 
 use crate::args::{DataArgs, Input, Loaded};
@@ -44,60 +46,73 @@ pub struct FitArgs {
     #[command(flatten)]
     pub data: DataArgs,
     /// Hidden layer sizes, input side first.
-    #[arg(long, value_delimiter = ',', default_value = "500")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "500",
+        conflicts_with = "resume"
+    )]
     pub hidden: Vec<usize>,
     /// Hidden activation: scaled-tanh, logistic or relu (a pretrained stack needs logistic,
     /// which --pretrain chooses).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub activation: Option<String>,
     /// Initial weights: a uniform half-width (Ciresan et al.: 0.05) or `glorot`.
-    #[arg(long, default_value = "glorot")]
+    #[arg(long, default_value = "glorot", conflicts_with = "resume")]
     pub init: String,
     /// Pretrain the hidden layers as an RBM stack by this method first (cd, cd-K, pcd, pcd-K,
     /// emf, emf-ORDER), then fine-tune.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub pretrain: Option<String>,
     /// Epochs per pretrained layer.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, conflicts_with = "resume")]
     pub pretrain_epochs: usize,
     /// Learning rate of the pretraining.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = 0.05, conflicts_with = "resume")]
     pub pretrain_lr: f64,
-    /// Epochs of supervised training.
-    #[arg(long, default_value_t = 10)]
-    pub epochs: usize,
+    /// Epochs of supervised training in all [default: 10; with --resume, the file's total].
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Rows per mini-batch.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, conflicts_with = "resume")]
     pub batch_size: usize,
     /// Learning rate of the first epoch.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, conflicts_with = "resume")]
     pub lr: f64,
     /// Per-epoch factor of the learning rate (Ciresan et al. decay 10⁻³ to 10⁻⁶).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, conflicts_with = "resume")]
     pub decay: f64,
     /// Floor of the decayed learning rate.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, conflicts_with = "resume")]
     pub min_lr: f64,
     /// Momentum.
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = 0.9, conflicts_with = "resume")]
     pub momentum: f64,
     /// Clip each mini-batch gradient to this Euclidean norm.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub clip: Option<f64>,
     /// Distort the training images anew every epoch (Ciresan et al.'s elastic and affine
     /// settings; `onsager show distortions` draws them).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub distort: bool,
     /// Hold out this many rows from the end of the training rows for validation; the kept
     /// network is the epoch of lowest validation error.
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, conflicts_with = "resume")]
     pub validation_size: usize,
     /// Seed (initial weights, shuffling, distortions, pretraining).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, conflicts_with = "resume")]
     pub seed: u64,
-    /// Output network file.
+    /// Output network file: the kept network, its stack, and what continues the run.
     #[arg(short, long, default_value = "classifier.safetensors")]
     pub out: PathBuf,
+    /// Continue the run in this file (written by `classify fit`: finished, interrupted by
+    /// Ctrl-C, or a checkpoint) exactly where it stopped; `--epochs` may raise the total. The
+    /// network, its settings and the validation rows come from the file; name the same data.
+    #[arg(long)]
+    pub resume: Option<PathBuf>,
+    /// Write the output file every N epochs, so a stopped run loses at most N − 1 of them.
+    #[arg(long)]
+    pub checkpoint_every: Option<usize>,
     /// No per-epoch lines.
     #[arg(long)]
     pub quiet: bool,
@@ -169,35 +184,104 @@ fn initial_network(
     Ok((stack.to_mlp(classes, init, a.seed)?, Some(stack)))
 }
 
-fn fit_command(a: &FitArgs) -> Result<()> {
-    onsager::io::check_output(&a.out, a.data.data.as_deref())?;
-    let (loaded, y) = labelled(&a.data, Split::Train, a.seed)?;
-    let n = loaded.x.nrows();
-    if a.validation_size >= n {
-        bail!(
-            "--validation-size {} leaves no training rows ({} has {n})",
-            a.validation_size,
-            loaded.name
-        );
+/// A run of `classify fit`: the network as its last epoch left it, its stack, settings and
+/// state, and the notes its file keeps (the data's fingerprint, the validation rows, the
+/// distortions), fresh or read from `--resume`.
+struct Run {
+    net: Mlp<f32>,
+    stack: Option<Stack<f32>>,
+    sgd: Sgd,
+    state: FitState<f32>,
+    extra: BTreeMap<String, String>,
+}
+
+impl Run {
+    /// The file of the run as it stands: the kept network, and what continues it.
+    fn save(&self, path: &Path) -> Result<()> {
+        let mut extra = self.extra.clone();
+        extra.insert("best_epoch".into(), self.state.kept_epoch().to_string());
+        let f = DeepFile {
+            stack: self.stack.clone(),
+            mlp: Some(self.state.kept(&self.net)),
+            extra,
+            resume: Some(Resume {
+                sgd: self.sgd.clone(),
+                current: self.net.clone(),
+                state: self.state.clone(),
+            }),
+        };
+        Ok(file::save(path, &f)?)
     }
-    let cut = n - a.validation_size;
-    let (x, vx) = (
-        loaded.x.slice(s![..cut, ..]).to_owned(),
-        loaded.x.slice(s![cut.., ..]),
-    );
-    let classes = y.iter().max().map_or(2, |m| m + 1).max(2);
-    let (mut net, stack) = initial_network(a, &x, classes)?;
-    let shape = loaded.dataset.image_shape;
-    let distorter = match (a.distort, shape) {
-        (false, _) => None,
-        (true, Some(shape)) => Some(Distorter::new(Distortion::CIRESAN, shape)?),
-        (true, None) => bail!(
-            "--distort needs images: {} records no image shape",
-            loaded.name
+}
+
+/// The file `--resume` names, and the run's split and distortions it records: the validation
+/// rows (at the end of the training rows), whether to distort, and the seed.
+fn resumed_file(path: &Path) -> Result<(DeepFile<f32>, usize, bool, u64)> {
+    let f = file::load::<f32>(path)?;
+    let seed = match &f.resume {
+        Some(r) => r.sgd.seed,
+        None => bail!(
+            "{} keeps no run to continue (a stack only, or not written by `classify fit`)",
+            path.display()
         ),
     };
+    let get = |key: &str| {
+        f.extra.get(key).with_context(|| {
+            format!(
+                "{} does not record `{key}` (not written by `classify fit`)",
+                path.display()
+            )
+        })
+    };
+    let validation_size = get("validation_size")?.parse()?;
+    let distort = get("distort")? == "ciresan";
+    Ok((f, validation_size, distort, seed))
+}
+
+/// The run in the file `--resume` named, its total raised to `--epochs`, checked against
+/// this data.
+fn resumed_run(a: &FitArgs, path: &Path, f: DeepFile<f32>, fingerprint: &str) -> Result<Run> {
+    let r = f.resume.expect("checked by resumed_file");
+    let mut sgd = r.sgd;
+    let done = r.state.epochs_done();
+    sgd.epochs = a.epochs.unwrap_or(sgd.epochs);
+    if done >= sgd.epochs {
+        bail!(
+            "--resume: {} has done {done} epochs already; give --epochs above {done} to train on",
+            path.display()
+        );
+    }
+    if let Some(stored) = f.extra.get("training_data") {
+        let (was, now): (serde_json::Value, serde_json::Value) = (
+            serde_json::from_str(stored)?,
+            serde_json::from_str(fingerprint)?,
+        );
+        if was["hash"] != now["hash"] {
+            bail!(
+                "--resume: the network was trained on {} ({} rows x {}), this run has {} ({} rows x {}); give the same data options",
+                was["name"], was["rows"], was["cols"], now["name"], now["rows"], now["cols"]
+            );
+        }
+    }
+    Ok(Run {
+        net: r.current,
+        stack: f.stack,
+        sgd,
+        state: r.state,
+        extra: f.extra,
+    })
+}
+
+/// A fresh run: the network (pretrained first if asked) and the settings from the flags.
+fn fresh_run(
+    a: &FitArgs,
+    x: &Array2<f32>,
+    classes: usize,
+    notes: [(&str, String); 4],
+) -> Result<Run> {
+    let (net, stack) = initial_network(a, x, classes)?;
     let sgd = Sgd {
-        epochs: a.epochs,
+        epochs: a.epochs.unwrap_or(10),
         batch_size: a.batch_size,
         learning_rate: a.lr,
         decay: a.decay,
@@ -206,64 +290,102 @@ fn fit_command(a: &FitArgs) -> Result<()> {
         clip: a.clip,
         seed: a.seed,
     };
-    let validation = (a.validation_size > 0).then(|| Labelled {
+    Ok(Run {
+        state: FitState::new(&net),
+        net,
+        stack,
+        sgd,
+        extra: notes.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+    })
+}
+
+fn fit_command(a: &FitArgs) -> Result<()> {
+    // The output may be the file resumed (it is replaced whole, by a rename), not the data.
+    onsager::io::check_output(&a.out, a.data.data.as_deref())?;
+    if a.checkpoint_every == Some(0) {
+        bail!("--checkpoint-every 0: give a number of epochs of at least 1");
+    }
+    // A resumed run takes its split and distortions from the file, before the data is read.
+    let (resumed, validation_size, distort, seed) = match &a.resume {
+        Some(path) => {
+            let (f, v, d, seed) = resumed_file(path)?;
+            (Some((path, f)), v, d, seed)
+        }
+        None => (None, a.validation_size, a.distort, a.seed),
+    };
+    let (loaded, y) = labelled(&a.data, Split::Train, seed)?;
+    let n = loaded.x.nrows();
+    if validation_size >= n {
+        bail!(
+            "--validation-size {validation_size} leaves no training rows ({} has {n})",
+            loaded.name
+        );
+    }
+    let cut = n - validation_size;
+    let (x, vx) = (
+        loaded.x.slice(s![..cut, ..]).to_owned(),
+        loaded.x.slice(s![cut.., ..]),
+    );
+    let fingerprint = crate::train::fingerprint(&loaded.x, &loaded.name);
+    let classes = y.iter().max().map_or(2, |m| m + 1).max(2);
+    let mut run = match resumed {
+        Some((path, f)) => resumed_run(a, path, f, &fingerprint)?,
+        None => {
+            let notes = [
+                ("trained_on", loaded.name.clone()),
+                ("training_data", fingerprint),
+                ("validation_size", validation_size.to_string()),
+                (
+                    "distort",
+                    if distort { "ciresan" } else { "none" }.to_string(),
+                ),
+            ];
+            fresh_run(a, &x, classes, notes)?
+        }
+    };
+    let distorter = match (distort, loaded.dataset.image_shape) {
+        (false, _) => None,
+        (true, Some(shape)) => Some(Distorter::new(Distortion::CIRESAN, shape)?),
+        (true, None) => bail!(
+            "--distort needs images: {} records no image shape",
+            loaded.name
+        ),
+    };
+    let validation = (validation_size > 0).then(|| Labelled {
         x: vx,
         y: &y[cut..],
     });
-    let cancel = crate::interrupt::flag();
-    let quiet = a.quiet;
-    let fitted = fit(
-        &mut net,
+    let outcome = train(
+        a,
+        &mut run,
         Labelled {
             x: x.view(),
             y: &y[..cut],
         },
         validation,
         distorter.as_ref(),
-        &sgd,
-        &mut |r, _| {
-            if !quiet {
-                let v = r
-                    .validation_error
-                    .map_or(String::new(), |e| format!("  validation error {e:.4}"));
-                eprintln!(
-                    "epoch {}/{}  lr {:.3e}  loss {:.4}{v}  {:.1} s",
-                    r.epoch, a.epochs, r.learning_rate, r.train_loss, r.seconds
-                );
-            }
-            if cancel.is_cancelled() {
-                ControlFlow::Break(())
-            } else {
-                ControlFlow::Continue(())
-            }
-        },
-    )?;
-    let out = DeepFile {
-        stack,
-        mlp: Some(net.clone()),
-        extra: [
-            ("trained_on".to_string(), loaded.name.clone()),
-            ("best_epoch".to_string(), fitted.best_epoch.to_string()),
-        ]
-        .into(),
-    };
-    file::save(&a.out, &out)?;
-    eprintln!(
-        "wrote {} (epoch {} of {} kept)",
-        a.out.display(),
-        fitted.best_epoch,
-        fitted.history.len()
     );
-    if fitted.stopped {
-        return Err(onsager::Error::Cancelled {
-            what: "training (the network of the epochs finished is written)",
+    // The file is written whatever the end: finished, stopped, or diverged (then with the
+    // last finished epoch, which `fit_from` put back).
+    if let Ok(_) | Err(Stop::Diverged(_)) = &outcome {
+        run.save(&a.out)?;
+        let (done, kept) = (run.state.epochs_done(), run.state.kept_epoch());
+        eprintln!("wrote {} (epoch {kept} of {done} kept)", a.out.display());
+    }
+    match outcome {
+        Ok(false) => {}
+        Ok(true) => {
+            return Err(onsager::Error::Cancelled {
+                what: "training (the network of the epochs finished is written; --resume continues exactly)",
+            }
+            .into())
         }
-        .into());
+        Err(Stop::Diverged(e)) | Err(Stop::Other(e)) => return Err(e),
     }
     if a.data.has_test_split() {
-        let (test, ty) = labelled(&a.data, Split::Test, a.seed)?;
+        let (test, ty) = labelled(&a.data, Split::Test, seed)?;
         let e = error_rate(
-            &net,
+            &run.state.kept(&run.net),
             Labelled {
                 x: test.x.view(),
                 y: &ty,
@@ -276,6 +398,83 @@ fn fit_command(a: &FitArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// How training ended other than by finishing: a divergence (the run stands at its last
+/// finished epoch and is written) or anything else (nothing written).
+enum Stop {
+    Diverged(anyhow::Error),
+    Other(anyhow::Error),
+}
+
+/// Trains `run` on, printing every epoch, writing a checkpoint every `--checkpoint-every`
+/// epochs and stopping after the epoch in which Ctrl-C came. Returns whether it stopped early.
+fn train(
+    a: &FitArgs,
+    run: &mut Run,
+    train: Labelled<'_, f32>,
+    validation: Option<Labelled<'_, f32>>,
+    distorter: Option<&Distorter>,
+) -> std::result::Result<bool, Stop> {
+    let cancel = crate::interrupt::flag();
+    let mut checkpoint_error = None;
+    let Run {
+        net,
+        stack,
+        sgd,
+        state,
+        extra,
+    } = run;
+    let epochs = sgd.epochs;
+    let result = fit_from(
+        net,
+        train,
+        validation,
+        distorter,
+        sgd,
+        state,
+        &mut |net, st| {
+            let r = st.history.last().expect("after an epoch");
+            if !a.quiet {
+                let v = r
+                    .validation_error
+                    .map_or(String::new(), |e| format!("  validation error {e:.4}"));
+                eprintln!(
+                    "epoch {}/{epochs}  lr {:.3e}  loss {:.4}{v}  {:.1} s",
+                    r.epoch, r.learning_rate, r.train_loss, r.seconds
+                );
+            }
+            if a.checkpoint_every
+                .is_some_and(|k| r.epoch.is_multiple_of(k))
+                && r.epoch < epochs
+            {
+                let snapshot = Run {
+                    net: net.clone(),
+                    stack: stack.clone(),
+                    sgd: sgd.clone(),
+                    state: st.clone(),
+                    extra: extra.clone(),
+                };
+                if let Err(e) = snapshot.save(&a.out) {
+                    checkpoint_error = Some(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            if cancel.is_cancelled() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    );
+    if let Some(e) = checkpoint_error {
+        return Err(Stop::Other(e.context("writing the checkpoint")));
+    }
+    match result {
+        Ok(stopped) => Ok(stopped),
+        Err(e @ onsager_deep::Error::Diverged { .. }) => Err(Stop::Diverged(e.into())),
+        Err(e) => Err(Stop::Other(e.into())),
+    }
 }
 
 fn eval_command(a: &EvalArgs) -> Result<()> {

@@ -511,6 +511,152 @@ fn ctrl_c_stops_and_still_writes_a_valid_model() {
     );
 }
 
+/// `classify fit --resume`: a run of 2 epochs continued to 4 writes the same network, velocity
+/// and history as one run of 4 (distorted, with validation rows); Ctrl-C stops after an epoch
+/// with exit 130 and a file that continues; options that the file fixes, a finished run and
+/// other data are refused by name.
+#[test]
+fn classify_runs_resume_exactly_and_stop_on_ctrl_c() {
+    use onsager_deep::file;
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let common = [
+        "classify",
+        "fit",
+        "--hidden",
+        "24",
+        "--validation-size",
+        "300",
+        "--distort",
+        "--decay",
+        "0.9",
+        "--seed",
+        "5",
+        "--quiet",
+    ];
+    let with = |extra: &[&str]| -> Vec<String> {
+        common.iter().chain(extra).map(|s| s.to_string()).collect()
+    };
+    let run = |args: Vec<String>| ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    run(with(&["--epochs", "4", "-o", "whole.safetensors"]));
+    run(with(&["--epochs", "2", "-o", "half.safetensors"]));
+    let out = ok(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--resume",
+            "half.safetensors",
+            "--epochs",
+            "4",
+            "--quiet",
+            "-o",
+            "rest.safetensors",
+        ],
+    );
+    assert!(out.contains("of 4 kept"), "{out}");
+    let (whole, rest) = (
+        file::load::<f32>(d.join("whole.safetensors")).unwrap(),
+        file::load::<f32>(d.join("rest.safetensors")).unwrap(),
+    );
+    assert_eq!(whole.mlp, rest.mlp);
+    let (mut w, mut r) = (whole.resume.unwrap(), rest.resume.unwrap());
+    for s in [&mut w.state, &mut r.state] {
+        s.history.iter_mut().for_each(|e| e.seconds = 0.0);
+    }
+    assert_eq!(w, r);
+    assert_eq!(w.state.history.len(), 4);
+    // What the file fixes cannot be given again; a finished run needs a higher total.
+    let resume = [
+        "classify",
+        "fit",
+        "--resume",
+        "whole.safetensors",
+        "-o",
+        "x.safetensors",
+    ];
+    let mut lr = resume.to_vec();
+    lr.extend(["--lr", "0.5"]);
+    let out = onsager(d, &lr);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--lr"));
+    fails(d, &resume, "give --epochs above 4");
+    fails(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--resume",
+            "whole.safetensors",
+            "--epochs",
+            "5",
+            "--limit",
+            "1500",
+            "-o",
+            "x.safetensors",
+        ],
+        "give the same data options",
+    );
+    assert!(!d.join("x.safetensors").exists());
+    // Ctrl-C: the epoch in flight finishes, the file is written and continues.
+    let mut child = Command::cargo_bin("onsager")
+        .unwrap()
+        .current_dir(d)
+        .args([
+            "classify",
+            "fit",
+            "--hidden",
+            "16",
+            "--epochs",
+            "100000",
+            "--checkpoint-every",
+            "1",
+            "-o",
+            "c.safetensors",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "no epoch came");
+        if line.starts_with("epoch 1/") {
+            break;
+        }
+    }
+    Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(rest.contains("--resume continues exactly"), "{rest}");
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let done = file::load::<f32>(d.join("c.safetensors"))
+        .unwrap()
+        .resume
+        .unwrap()
+        .state
+        .epochs_done();
+    assert!(done >= 1);
+    let more = (done + 1).to_string();
+    let out = ok(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--resume",
+            "c.safetensors",
+            "--epochs",
+            &more,
+            "-o",
+            "c.safetensors",
+        ],
+    );
+    assert!(out.contains(&format!("of {more} kept")), "{out}");
+}
+
 fn serve(dir: PathBuf, requests: usize) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();

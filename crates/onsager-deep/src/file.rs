@@ -9,11 +9,19 @@
 //! | `stack.K.weights` | (nv, nh) | RBM K's W |
 //! | `stack.K.visible_bias`, `stack.K.hidden_bias` | (nv,), (nh,) | a, b |
 //! | `stack.K.visible_sigma` | (nv,) | σ of real-valued visible units (absent for Bernoulli) |
-//! | `mlp.K.weights`, `mlp.K.bias` | (in, out), (out,) | layer K of the network |
+//! | `mlp.K.weights`, `mlp.K.bias` | (in, out), (out,) | layer K of the network (the one to keep) |
+//! | `resume.velocity.K.weights`, `.bias` | as `mlp.K` | the momentum velocity of a run to continue |
+//! | `resume.current.K.weights`, `.bias` | as `mlp.K` | its last epoch's network, when that is not the kept one |
+//! | `resume.best.K.weights`, `.bias` | as `mlp.K` | its best validated network, when that is not the kept one |
 //!
 //! Metadata: `format` = `onsager-deep`, `format_version` = `1`, `dtype`, `stack_layers`,
 //! `stack.K.params` (the layer's `TrainConfig` as JSON), `stack.K.visible_units`,
-//! `mlp_layers`, `mlp_activation`, and `extra.KEY` entries for applications.
+//! `mlp_layers`, `mlp_activation`, and `extra.KEY` entries for applications. A file that can
+//! continue training ([`Resume`]) also has `resume.sgd` (the [`Sgd`] settings as JSON),
+//! `resume.history` (the [`crate::EpochRecord`]s as JSON), `resume.best` (`{"epoch",
+//! "validation_error"}` as JSON, absent before a validated epoch), and `resume.current` and
+//! `resume.best_layers`, each `mlp` (the same as the kept network, not stored twice) or
+//! `tensors`.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -23,7 +31,7 @@ use onsager::io::model::tensor::{decode, dtype_of, encode};
 use onsager::{Float, Rbm, TrainConfig, Visible};
 use safetensors::tensor::{SafeTensors, TensorView};
 
-use crate::{Activation, Error, Layer, Mlp, Result, Stack};
+use crate::{Activation, Best, Error, FitState, Layer, Mlp, Result, Sgd, Stack};
 
 /// What a network file holds.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +42,40 @@ pub struct DeepFile<T: Float = f32> {
     pub mlp: Option<Mlp<T>>,
     /// Application notes (`extra.KEY` metadata).
     pub extra: BTreeMap<String, String>,
+    /// What continues the run that trained `mlp`, if the file keeps it.
+    pub resume: Option<Resume<T>>,
+}
+
+/// A training run to continue with [`crate::fit_from`]: its settings, its last epoch's network
+/// and its state.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resume<T: Float = f32> {
+    /// The settings the run trains with (`epochs` its total so far).
+    pub sgd: Sgd,
+    /// The network after the last finished epoch (the kept one is [`DeepFile::mlp`]).
+    pub current: Mlp<T>,
+    /// The momentum, history and best epoch.
+    pub state: FitState<T>,
+}
+
+/// Appends the tensors `PREFIX.K.weights` and `PREFIX.K.bias` of `layers`.
+fn push_layers<T: Float>(
+    tensors: &mut Vec<(String, Vec<usize>, Vec<u8>)>,
+    prefix: &str,
+    layers: &[Layer<T>],
+) {
+    for (k, layer) in layers.iter().enumerate() {
+        tensors.push((
+            format!("{prefix}.{k}.weights"),
+            layer.weights.shape().to_vec(),
+            encode(layer.weights.iter().copied()),
+        ));
+        tensors.push((
+            format!("{prefix}.{k}.bias"),
+            vec![layer.bias.len()],
+            encode(layer.bias.iter().copied()),
+        ));
+    }
 }
 
 fn format_error(path: &Path, reason: String) -> Error {
@@ -93,17 +135,38 @@ pub fn save<T: Float>(path: impl AsRef<Path>, file: &DeepFile<T>) -> Result<()> 
     if let Some(mlp) = &file.mlp {
         meta.insert("mlp_layers".into(), mlp.layers().len().to_string());
         meta.insert("mlp_activation".into(), mlp.hidden_activation().to_string());
-        for (k, layer) in mlp.layers().iter().enumerate() {
-            tensors.push((
-                format!("mlp.{k}.weights"),
-                layer.weights.shape().to_vec(),
-                encode(layer.weights.iter().copied()),
-            ));
-            tensors.push((
-                format!("mlp.{k}.bias"),
-                vec![layer.bias.len()],
-                encode(layer.bias.iter().copied()),
-            ));
+        push_layers(&mut tensors, "mlp", mlp.layers());
+    }
+    if let Some(r) = &file.resume {
+        let kept = file.mlp.as_ref().map(Mlp::layers);
+        meta.insert(
+            "resume.sgd".into(),
+            serde_json::to_string(&r.sgd).expect("plain data"),
+        );
+        meta.insert(
+            "resume.history".into(),
+            serde_json::to_string(&r.state.history).expect("plain data"),
+        );
+        push_layers(&mut tensors, "resume.velocity", &r.state.velocity);
+        let mut group = |name: &str, layers: &[Layer<T>]| {
+            if kept == Some(layers) {
+                meta.insert(format!("resume.{name}"), "mlp".into());
+            } else {
+                meta.insert(format!("resume.{name}"), "tensors".into());
+                let prefix = if name == "current" { "current" } else { "best" };
+                push_layers(&mut tensors, &format!("resume.{prefix}"), layers);
+            }
+        };
+        group("current", r.current.layers());
+        if let Some(b) = &r.state.best {
+            group("best_layers", &b.layers);
+        }
+        if let Some(b) = &r.state.best {
+            meta.insert(
+                "resume.best".into(),
+                serde_json::json!({"epoch": b.epoch, "validation_error": b.validation_error})
+                    .to_string(),
+            );
         }
     }
     for (k, v) in &file.extra {
@@ -189,6 +252,16 @@ pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<DeepFile<T>> {
             ))),
         }
     };
+    let layers = |prefix: &str, count: usize| -> Result<Vec<Layer<T>>> {
+        (0..count)
+            .map(|k| {
+                Ok(Layer {
+                    weights: matrix(&format!("{prefix}.{k}.weights"))?,
+                    bias: vector(&format!("{prefix}.{k}.bias"))?,
+                })
+            })
+            .collect()
+    };
     let stack_layers = count("stack_layers")?;
     let stack = if stack_layers == 0 {
         None
@@ -251,19 +324,76 @@ pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<DeepFile<T>> {
             .ok_or_else(|| bad("missing metadata `mlp_activation`".into()))?
             .parse()
             .map_err(|e| bad(format!("metadata `mlp_activation`: {e}")))?;
-        let layers = (0..mlp_layers)
-            .map(|k| {
-                Ok(Layer {
-                    weights: matrix(&format!("mlp.{k}.weights"))?,
-                    bias: vector(&format!("mlp.{k}.bias"))?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let layers = layers("mlp", mlp_layers)?;
         Some(Mlp::from_layers(layers, activation).map_err(|e| bad(e.to_string()))?)
+    };
+    let resume = match meta.get("resume.sgd") {
+        None => None,
+        Some(sgd) => {
+            let kept = mlp
+                .as_ref()
+                .ok_or_else(|| bad("`resume.sgd` without a network (`mlp_layers`)".into()))?;
+            let text = |key: &str| -> Result<&String> {
+                meta.get(key)
+                    .ok_or_else(|| bad(format!("missing metadata `{key}`")))
+            };
+            let invalid = |key: &str, e: serde_json::Error| {
+                bad(format!("metadata `{key}` is not valid: {e}"))
+            };
+            let sgd: Sgd = serde_json::from_str(sgd).map_err(|e| invalid("resume.sgd", e))?;
+            let history = serde_json::from_str(text("resume.history")?)
+                .map_err(|e| invalid("resume.history", e))?;
+            let group = |name: &str, prefix: &str| -> Result<Vec<Layer<T>>> {
+                match meta.get(&format!("resume.{name}")).map(String::as_str) {
+                    Some("mlp") => Ok(kept.layers().to_vec()),
+                    Some("tensors") => layers(prefix, mlp_layers),
+                    other => Err(bad(format!(
+                        "metadata `resume.{name}` is {other:?}, expected `mlp` or `tensors`"
+                    ))),
+                }
+            };
+            let current = Mlp::from_layers(
+                group("current", "resume.current")?,
+                kept.hidden_activation(),
+            )
+            .map_err(|e| bad(format!("resume.current: {e}")))?;
+            let best = match meta.get("resume.best") {
+                None => None,
+                Some(_) => {
+                    #[derive(serde::Deserialize)]
+                    struct Mark {
+                        epoch: usize,
+                        validation_error: f64,
+                    }
+                    let mark: Mark = serde_json::from_str(text("resume.best")?)
+                        .map_err(|e| invalid("resume.best", e))?;
+                    Some(Best {
+                        epoch: mark.epoch,
+                        validation_error: mark.validation_error,
+                        layers: group("best_layers", "resume.best")?,
+                    })
+                }
+            };
+            let state = FitState {
+                history,
+                velocity: layers("resume.velocity", mlp_layers)?,
+                best,
+            };
+            Some(Resume {
+                sgd,
+                current,
+                state,
+            })
+        }
     };
     let extra = meta
         .iter()
         .filter_map(|(k, v)| k.strip_prefix("extra.").map(|k| (k.to_string(), v.clone())))
         .collect();
-    Ok(DeepFile { stack, mlp, extra })
+    Ok(DeepFile {
+        stack,
+        mlp,
+        extra,
+        resume,
+    })
 }

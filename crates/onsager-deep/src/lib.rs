@@ -22,7 +22,7 @@
 //! | `distort.rs` | [`Distortion`] (the settings), [`Warp`] (one image's map, drawn or given) and [`Distorter`] (batches) |
 //! | `activation.rs` | [`Activation`]: logistic, scaled tanh, ReLU, and their derivatives |
 //! | `mlp.rs` | [`Mlp`]: dense layers and a softmax, the cross-entropy, back-propagation into a [`Workspace`] |
-//! | `sgd.rs` | [`fit`]: SGD with momentum, decay, clipping, per-epoch distortions, best-epoch keeping, the divergence guard |
+//! | `sgd.rs` | [`fit`]: SGD with momentum, decay, clipping, per-epoch distortions, best-epoch keeping, the divergence guard; [`fit_from`] and [`FitState`]: a run that stops and continues exactly |
 //! | `stack.rs` | [`Stack`]: greedy layer-wise RBM pretraining with any of the library's methods, and the network it initialises |
 //! | `file.rs` | the network file: a stack and/or a network in one safetensors file ([`file::DeepFile`]) |
 //! | `error.rs` | [`Error`] |
@@ -39,5 +39,7 @@ pub use activation::{Activation, TANH_SCALE};
 pub use distort::{Distorter, Distortion, Warp};
 pub use error::{Error, Result};
 pub use mlp::{Init, Layer, Mlp, Workspace};
-pub use sgd::{error_rate, fit, EpochRecord, Fitted, Labelled, Sgd};
+pub use sgd::{
+    error_rate, fit, fit_from, Best, EpochRecord, FitMonitor, FitState, Fitted, Labelled, Sgd,
+};
 pub use stack::Stack;

@@ -122,6 +122,89 @@ pub struct Fitted {
     pub stopped: bool,
 }
 
+/// The epoch of lowest validation error so far, and its network's layers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Best<T: Float = f32> {
+    /// The epoch, 1-based.
+    pub epoch: usize,
+    /// Its validation error rate.
+    pub validation_error: f64,
+    /// The network after it.
+    pub layers: Vec<Layer<T>>,
+}
+
+/// Where a run of [`fit_from`] stands after its last finished epoch, besides the network's
+/// current parameters: what a checkpoint must hold so that training continues exactly as if it
+/// had not stopped (epoch e's order and distortions come from streams of (seed, e), its rate
+/// from [`Sgd::rate`], so nothing else carries over).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FitState<T: Float = f32> {
+    /// The finished epochs' records; their count is the next epoch's 0-based index.
+    pub history: Vec<EpochRecord>,
+    /// The momentum velocity v of every layer.
+    pub velocity: Vec<Layer<T>>,
+    /// The best validated epoch, once there is one.
+    pub best: Option<Best<T>>,
+}
+
+impl<T: Float> FitState<T> {
+    /// The state before the first epoch of training `mlp`: no history, zero velocity.
+    pub fn new(mlp: &Mlp<T>) -> Self {
+        Self {
+            history: Vec::new(),
+            velocity: mlp.zeros_like(),
+            best: None,
+        }
+    }
+
+    /// The epochs finished.
+    pub fn epochs_done(&self) -> usize {
+        self.history.len()
+    }
+
+    /// The epoch (1-based) of the network to keep: the best validated one, else the last.
+    pub fn kept_epoch(&self) -> usize {
+        self.best.as_ref().map_or(self.history.len(), |b| b.epoch)
+    }
+
+    /// The network to keep from a run whose current network is `current`: the best validated
+    /// epoch's layers, or `current` itself without validation rows.
+    pub fn kept(&self, current: &Mlp<T>) -> Mlp<T> {
+        let mut kept = current.clone();
+        if let Some(b) = &self.best {
+            kept.layers_mut().clone_from_slice(&b.layers);
+        }
+        kept
+    }
+
+    /// Checks that the state belongs to a network shaped as `mlp`.
+    fn check(&self, mlp: &Mlp<T>) -> Result<()> {
+        let shapes = |layers: &[Layer<T>]| -> Vec<(usize, usize)> {
+            layers.iter().map(|l| l.weights.dim()).collect()
+        };
+        let want = shapes(mlp.layers());
+        let best = self.best.as_ref().map(|b| &b.layers[..]);
+        for (what, layers) in [
+            ("velocity", Some(&self.velocity[..])),
+            ("best layers", best),
+        ] {
+            let Some(layers) = layers else { continue };
+            let biases_match = layers
+                .iter()
+                .zip(mlp.layers())
+                .all(|(a, b)| a.bias.len() == b.bias.len());
+            if shapes(layers) != want || !biases_match {
+                return Err(Error::Shape {
+                    what,
+                    expected: format!("layers {want:?}"),
+                    got: format!("layers {:?}", shapes(layers)),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Labelled rows.
 #[derive(Clone, Copy, Debug)]
 pub struct Labelled<'a, T> {
@@ -161,8 +244,9 @@ pub fn error_rate<T: Float>(mlp: &Mlp<T>, data: Labelled<'_, T>) -> Result<f64> 
 
 /// Trains `mlp` on `train` by [`Sgd`], distorting the training images anew every epoch when
 /// `distorter` is given (image i of epoch e from its stream, docs/maths.md §9). After every
-/// epoch `monitor` sees the record and the network as it stands, and may stop the run. With `validation` rows, the network
-/// ends holding the epoch of lowest validation error.
+/// epoch `monitor` sees the record and the network as it stands, and may stop the run. With
+/// `validation` rows, the network ends holding the epoch of lowest validation error. A run
+/// that must be able to stop and continue calls [`fit_from`] instead.
 ///
 /// # Errors
 /// [`Error::InvalidParam`] for bad settings; [`Error::Shape`] and [`Error::Label`] for bad
@@ -176,7 +260,50 @@ pub fn fit<T: Float>(
     sgd: &Sgd,
     monitor: &mut dyn FnMut(&EpochRecord, &Mlp<T>) -> ControlFlow<()>,
 ) -> Result<Fitted> {
+    let mut state = FitState::new(mlp);
+    let run = fit_from(
+        mlp,
+        train,
+        validation,
+        distorter,
+        sgd,
+        &mut state,
+        &mut |m, s| monitor(s.history.last().expect("after an epoch"), m),
+    );
+    if let Some(b) = &state.best {
+        mlp.layers_mut().clone_from_slice(&b.layers);
+    }
+    let stopped = run?;
+    Ok(Fitted {
+        best_epoch: state.kept_epoch(),
+        history: state.history,
+        stopped,
+    })
+}
+
+/// What [`fit_from`] calls after every epoch with the network and the state: `Break` stops.
+pub type FitMonitor<'a, T> = dyn FnMut(&Mlp<T>, &FitState<T>) -> ControlFlow<()> + 'a;
+
+/// Runs the epochs `state.epochs_done()..sgd.epochs` of [`fit`] on `mlp` (the network as the
+/// last finished epoch left it) and `state`, which it advances; after every epoch `monitor`
+/// sees the network and the state (a checkpoint of both continues the run bit for bit), and may
+/// stop the run. `mlp` ends holding the *last* epoch's network; [`FitState::kept`] gives the
+/// one to keep. Returns whether the monitor stopped the run.
+///
+/// # Errors
+/// As [`fit`], and [`Error::Shape`] for a state of another network. After
+/// [`Error::Diverged`], `mlp` and `state` stand as the last finished epoch left them.
+pub fn fit_from<T: Float>(
+    mlp: &mut Mlp<T>,
+    train: Labelled<'_, T>,
+    validation: Option<Labelled<'_, T>>,
+    distorter: Option<&Distorter>,
+    sgd: &Sgd,
+    state: &mut FitState<T>,
+    monitor: &mut FitMonitor<'_, T>,
+) -> Result<bool> {
     sgd.check()?;
+    state.check(mlp)?;
     let n = train.x.nrows();
     if n == 0 {
         return Err(Error::InvalidParam {
@@ -216,16 +343,14 @@ pub fn fit<T: Float>(
     let d = train.x.ncols();
     let mut ws = Workspace::new(mlp, bs);
     let mut grad = mlp.zeros_like();
-    let mut velocity = mlp.zeros_like();
     let mut xb = Array2::<T>::zeros((bs, d));
     let mut yb = vec![0usize; bs];
     let mut distorted = distorter.map(|_| Array2::<T>::zeros((n, d)));
     let mut order: Vec<usize> = (0..n).collect();
-    let mut history = Vec::new();
-    let mut best: Option<(f64, usize, Vec<Layer<T>>)> = None;
+    // The last finished epoch's network and velocity, put back after a divergence.
     let mut last_good = mlp.layers().to_vec();
-    let mut stopped = false;
-    for e in 0..sgd.epochs {
+    let mut last_velocity = state.velocity.clone();
+    for e in state.epochs_done()..sgd.epochs {
         let started = Instant::now();
         let lr = sgd.rate(e);
         let source = match (distorter, distorted.as_mut()) {
@@ -240,6 +365,15 @@ pub fn fit<T: Float>(
         rng::shuffle(&mut r, &mut order);
         let mut loss_sum = 0.0;
         let mut batches = 0usize;
+        let diverged = |mlp: &mut Mlp<T>, state: &mut FitState<T>, batch, loss| {
+            mlp.layers_mut().clone_from_slice(&last_good);
+            state.velocity.clone_from_slice(&last_velocity);
+            Error::Diverged {
+                epoch: e + 1,
+                batch,
+                loss,
+            }
+        };
         for idx in order.chunks(bs) {
             let m = idx.len();
             for (k, &i) in idx.iter().enumerate() {
@@ -262,19 +396,19 @@ pub fn fit<T: Float>(
                 None => 0.0,
             };
             if !(loss.is_finite() && norm.is_finite()) {
-                restore(mlp, &last_good, &best);
-                return Err(Error::Diverged {
-                    epoch: e + 1,
-                    batch: batches,
-                    loss,
-                });
+                return Err(diverged(mlp, state, batches, loss));
             }
             let scale = match sgd.clip {
                 Some(c) if norm > c => c / norm,
                 _ => 1.0,
             };
             let (mu, step) = (T::of(sgd.momentum), T::of(lr * scale));
-            for ((layer, g), v) in mlp.layers_mut().iter_mut().zip(&grad).zip(&mut velocity) {
+            for ((layer, g), v) in mlp
+                .layers_mut()
+                .iter_mut()
+                .zip(&grad)
+                .zip(&mut state.velocity)
+            {
                 ndarray::Zip::from(&mut layer.weights)
                     .and(&mut v.weights)
                     .and(&g.weights)
@@ -299,56 +433,30 @@ pub fn fit<T: Float>(
             .iter()
             .all(|l| l.weights.iter().chain(&l.bias).all(|v| v.is_finite()));
         if !finite {
-            restore(mlp, &last_good, &best);
-            return Err(Error::Diverged {
-                epoch: e + 1,
-                batch: batches.saturating_sub(1),
-                loss: f64::NAN,
-            });
+            return Err(diverged(mlp, state, batches.saturating_sub(1), f64::NAN));
         }
         last_good.clone_from_slice(mlp.layers());
+        last_velocity.clone_from_slice(&state.velocity);
         let validation_error = validation.map(|v| error_rate(mlp, v)).transpose()?;
         if let Some(err) = validation_error {
-            if best.as_ref().is_none_or(|b| err < b.0) {
-                best = Some((err, e + 1, mlp.layers().to_vec()));
+            if state.best.as_ref().is_none_or(|b| err < b.validation_error) {
+                state.best = Some(Best {
+                    epoch: e + 1,
+                    validation_error: err,
+                    layers: mlp.layers().to_vec(),
+                });
             }
         }
-        let record = EpochRecord {
+        state.history.push(EpochRecord {
             epoch: e + 1,
             learning_rate: lr,
             train_loss: loss_sum / batches.max(1) as f64,
             validation_error,
             seconds,
-        };
-        let flow = monitor(&record, mlp);
-        history.push(record);
-        if flow.is_break() {
-            stopped = true;
-            break;
+        });
+        if monitor(mlp, state).is_break() {
+            return Ok(true);
         }
     }
-    let best_epoch = match best {
-        Some((_, epoch, layers)) => {
-            mlp.layers_mut().clone_from_slice(&layers);
-            epoch
-        }
-        None => history.len(),
-    };
-    Ok(Fitted {
-        history,
-        best_epoch,
-        stopped,
-    })
-}
-
-/// Puts back the best validated epoch's layers, or else the last finished epoch's.
-fn restore<T: Float>(
-    mlp: &mut Mlp<T>,
-    last_good: &[Layer<T>],
-    best: &Option<(f64, usize, Vec<Layer<T>>)>,
-) {
-    match best {
-        Some((_, _, layers)) => mlp.layers_mut().clone_from_slice(layers),
-        None => mlp.layers_mut().clone_from_slice(last_good),
-    }
+    Ok(false)
 }

@@ -40,6 +40,7 @@ fn stacks_and_networks_round_trip_in_both_precisions() {
         stack: Some(s.clone()),
         mlp: Some(mlp.clone()),
         extra: [("note".to_string(), "x".to_string())].into(),
+        resume: None,
     };
     file::save(&path, &f).unwrap();
     assert_eq!(file::load::<f32>(&path).unwrap(), f);
@@ -57,6 +58,7 @@ fn stacks_and_networks_round_trip_in_both_precisions() {
         stack: None,
         mlp: Some(Mlp::<f64>::random(&[5, 3, 2], Activation::Relu, Init::Glorot, 0).unwrap()),
         extra: Default::default(),
+        resume: None,
     };
     file::save(&path, &plain).unwrap();
     assert_eq!(file::load::<f64>(&path).unwrap(), plain);
@@ -74,6 +76,7 @@ fn damaged_and_foreign_files_are_refused_naming_the_file() {
         stack: Some(s.clone()),
         mlp: Some(s.to_mlp(3, Init::Glorot, 2).unwrap()),
         extra: Default::default(),
+        resume: None,
     };
     file::save(&path, &f).unwrap();
     let good = std::fs::read(&path).unwrap();
@@ -110,6 +113,10 @@ fn damaged_and_foreign_files_are_refused_naming_the_file() {
         m.insert("stack_layers".into(), "two".into());
     });
     assert!(e.contains("not a whole number"), "{e}");
+    let e = rewrite("", &|m| {
+        m.insert("resume.sgd".into(), "{\"epochs\": 2}".into());
+    });
+    assert!(e.contains("metadata `resume.sgd` is not valid"), "{e}");
     let e = rewrite("", &|m| {
         m.insert("format".into(), "onsager-rbm".into());
     });

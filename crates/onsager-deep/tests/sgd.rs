@@ -259,3 +259,117 @@ fn bad_settings_and_labels_are_refused() {
         Err(Error::Shape { .. })
     ));
 }
+
+/// A run stopped after two epochs, written to a network file, read back and continued by
+/// `fit_from` ends with the same bits as one run of four epochs: network, velocity, best epoch
+/// and history (wall times apart), with validation rows and distortions redrawn per epoch.
+#[test]
+fn a_stopped_run_continued_from_its_file_equals_one_run() {
+    use onsager_deep::file::{self, DeepFile, Resume};
+    use onsager_deep::{fit_from, Distorter, Distortion, FitState};
+    // Blobs in 16 dimensions, read as 4 × 4 images for the distortions.
+    let (x, y) = blobs(240, 7);
+    let (vx, vy) = blobs(90, 8);
+    let pad = |a: &Array2<f32>| {
+        let mut p = Array2::<f32>::zeros((a.nrows(), 16));
+        p.slice_mut(ndarray::s![.., ..10]).assign(a);
+        p
+    };
+    let (x, vx) = (pad(&x), pad(&vx));
+    let distorter = Distorter::new(Distortion::CIRESAN, (4, 4)).unwrap();
+    let sgd = Sgd {
+        epochs: 4,
+        batch_size: 16,
+        learning_rate: 0.05,
+        decay: 0.8,
+        clip: Some(5.0),
+        seed: 3,
+        ..Sgd::default()
+    };
+    let start = Mlp::<f32>::random(&[16, 12, 3], Activation::ScaledTanh, Init::Glorot, 4).unwrap();
+    let run = |mlp: &mut Mlp<f32>, state: &mut FitState<f32>, stop_after: usize| {
+        fit_from(
+            mlp,
+            Labelled { x: x.view(), y: &y },
+            Some(Labelled {
+                x: vx.view(),
+                y: &vy,
+            }),
+            Some(&distorter),
+            &sgd,
+            state,
+            &mut |_, s| {
+                if s.epochs_done() == stop_after {
+                    ControlFlow::Break(())
+                } else {
+                    ControlFlow::Continue(())
+                }
+            },
+        )
+        .unwrap()
+    };
+    let mut whole = start.clone();
+    let mut whole_state = FitState::new(&whole);
+    assert!(!run(&mut whole, &mut whole_state, 0));
+    let mut part = start.clone();
+    let mut part_state = FitState::new(&part);
+    assert!(run(&mut part, &mut part_state, 2));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.safetensors");
+    file::save(
+        &path,
+        &DeepFile {
+            stack: None,
+            mlp: Some(part_state.kept(&part)),
+            extra: Default::default(),
+            resume: Some(Resume {
+                sgd: sgd.clone(),
+                current: part.clone(),
+                state: part_state.clone(),
+            }),
+        },
+    )
+    .unwrap();
+    let loaded = file::load::<f32>(&path).unwrap();
+    let resume = loaded.resume.expect("the file keeps the run");
+    assert_eq!(resume.state, part_state);
+    assert_eq!(resume.current, part);
+    assert_eq!(resume.sgd, sgd);
+    let (mut part, mut part_state) = (resume.current, resume.state);
+    assert!(!run(&mut part, &mut part_state, 0));
+    assert_eq!(part, whole);
+    let no_seconds = |s: &FitState<f32>| {
+        let mut s = s.clone();
+        s.history.iter_mut().for_each(|r| r.seconds = 0.0);
+        s
+    };
+    assert_eq!(no_seconds(&part_state), no_seconds(&whole_state));
+    assert_eq!(whole_state.history.len(), 4);
+    // The run learned, and the kept network is the best validated epoch's.
+    let best = whole_state.best.as_ref().unwrap();
+    assert!(best.validation_error < 0.2, "{:?}", whole_state.history);
+    let kept = whole_state.kept(&whole);
+    let e = error_rate(
+        &kept,
+        Labelled {
+            x: vx.view(),
+            y: &vy,
+        },
+    )
+    .unwrap();
+    assert_eq!(e, best.validation_error);
+    // A state of another network is refused.
+    let mut other =
+        Mlp::<f32>::random(&[16, 5, 3], Activation::ScaledTanh, Init::Glorot, 4).unwrap();
+    let e = fit_from(
+        &mut other,
+        Labelled { x: x.view(), y: &y },
+        None,
+        None,
+        &sgd,
+        &mut part_state,
+        &mut |_, _| ControlFlow::Continue(()),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("velocity"), "{e}");
+}

@@ -342,6 +342,7 @@ fn run_row(
             stack,
             mlp: Some(net),
             extra: Default::default(),
+            resume: None,
         },
     )?;
     eprintln!(

@@ -325,7 +325,7 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
 
 /// JSON naming the training data and fingerprinting its values (FNV-1a over the bits of every
 /// value), so `--resume` can refuse other data.
-fn fingerprint<T: Float>(x: &Array2<T>, name: &str) -> String {
+pub(crate) fn fingerprint<T: Float>(x: &Array2<T>, name: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for v in x.iter() {
         for byte in v.f64().to_bits().to_le_bytes() {

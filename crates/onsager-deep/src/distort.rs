@@ -11,7 +11,8 @@
 //! Every image of every epoch draws from its own stream, so a batch has the same bits for any
 //! thread count.
 
-use ndarray::{Array2, ArrayView2, ArrayViewMut2};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2};
+use onsager::linalg::gemm_seq;
 use onsager::rng::{self, Domain, StreamRng};
 use onsager::Float;
 use rayon::prelude::*;
@@ -143,19 +144,38 @@ impl Warp {
     /// If `src`, `out` or a non-empty field does not hold rows × columns values (the batch
     /// methods check this and return an error instead).
     pub fn apply<T: Float>(&self, src: &[T], out: &mut [T], shape: (usize, usize)) {
+        self.apply_padded(src, out, shape, &mut Vec::new());
+    }
+
+    /// [`Warp::apply`] with `padded` as scratch: the source with a border of one zero pixel,
+    /// (rows + 3) × (columns + 2) and one, so that every read is in bounds and branch-free. A source
+    /// coordinate is clamped to [−1, columns] (rows alike) first, which changes no value: beyond
+    /// −1 or past the last column both neighbours are outside and read 0, as at the clamp.
+    fn apply_padded<T: Float>(
+        &self,
+        src: &[T],
+        out: &mut [T],
+        shape: (usize, usize),
+        padded: &mut Vec<f64>,
+    ) {
         let (h, w) = shape;
         assert!(src.len() == h * w && out.len() == h * w, "image size");
         let displaced = !self.dx.is_empty();
         assert!(!displaced || (self.dx.len() == h * w && self.dy.len() == h * w));
+        let pw = w + 2;
+        padded.clear();
+        // One more row of zeros: the reads right of and below a coordinate clamped to the
+        // last border stay inside (with weight 0).
+        padded.resize((h + 3) * pw + 1, 0.0);
+        for (row, line) in src.chunks_exact(w).enumerate() {
+            let at = (row + 1) * pw + 1;
+            padded[at..at + w]
+                .iter_mut()
+                .zip(line)
+                .for_each(|(p, v)| *p = v.f64());
+        }
         let (cx, cy) = ((w as f64 - 1.0) / 2.0, (h as f64 - 1.0) / 2.0);
         let m = self.matrix;
-        let pixel = |r: f64, c: f64| -> f64 {
-            if r >= 0.0 && c >= 0.0 && r < h as f64 && c < w as f64 {
-                src[r as usize * w + c as usize].f64()
-            } else {
-                0.0
-            }
-        };
         for oy in 0..h {
             for ox in 0..w {
                 let i = oy * w + ox;
@@ -166,13 +186,31 @@ impl Warp {
                     x += self.dx[i];
                     y += self.dy[i];
                 }
-                let (x0, y0) = (x.floor(), y.floor());
+                // NaN-free inputs assumed (the fields are finite sums); clamp, then split.
+                let x = x.clamp(-1.0, w as f64);
+                let y = y.clamp(-1.0, h as f64);
+                let (x0, y0) = (floor(x), floor(y));
                 let (fx, fy) = (x - x0, y - y0);
-                let top = (1.0 - fx) * pixel(y0, x0) + fx * pixel(y0, x0 + 1.0);
-                let bottom = (1.0 - fx) * pixel(y0 + 1.0, x0) + fx * pixel(y0 + 1.0, x0 + 1.0);
+                // Padded index of (y0, x0): both ≥ −1, so +1 is a valid index, and x0 + 1 ≤ w + 1.
+                let at = (y0 + 1.0) as usize * pw + (x0 + 1.0) as usize;
+                let (a, b) = (padded[at], padded[at + 1]);
+                let (c, d) = (padded[at + pw], padded[at + pw + 1]);
+                let top = (1.0 - fx) * a + fx * b;
+                let bottom = (1.0 - fx) * c + fx * d;
                 out[i] = T::of((1.0 - fy) * top + fy * bottom);
             }
         }
+    }
+}
+
+/// ⌊x⌋ for |x| < 2⁶³ by a truncating conversion (one instruction, where `f64::floor` is a
+/// library call on baseline x86-64); the warps' source coordinates lie well inside that range.
+fn floor(x: f64) -> f64 {
+    let t = x as i64 as f64;
+    if t > x {
+        t - 1.0
+    } else {
+        t
     }
 }
 
@@ -183,13 +221,35 @@ pub struct Distorter {
     shape: (usize, usize),
     /// The normalised 1-D Gaussian of width σ on −r..=r, r = ⌈4σ⌉ (G_σ is its outer product).
     kernel: Vec<f64>,
+    /// The kernel as the columns × columns band matrix K_w\[c, x\] = k(c − x) of the pass
+    /// along rows (zero outside the image), so that field·K_w smooths every row.
+    along_rows: Array2<f64>,
+    /// The rows × rows band matrix K_h\[y, r\] = k(r − y) of the pass along columns: K_h·field.
+    along_columns: Array2<f64>,
 }
 
-/// Scratch of one thread: the drawn fields before and between the two smoothing passes.
+/// The band matrix B\[i, j\] = k(i − j) of `kernel` (k on −r..=r) for `n` positions: the
+/// Gaussian along one axis of an image with zeros outside it, as a product. k is even, so B
+/// is symmetric and serves on either side.
+fn band(kernel: &[f64], n: usize) -> Array2<f64> {
+    let r = (kernel.len() / 2) as isize;
+    Array2::from_shape_fn((n, n), |(i, j)| {
+        let offset = i as isize - j as isize;
+        if offset.abs() <= r {
+            kernel[(offset + r) as usize]
+        } else {
+            0.0
+        }
+    })
+}
+
+/// Scratch of one thread: the drawn fields ([x field; y field], 2·rows × columns) and the same
+/// after the pass along rows.
 struct Scratch {
     warp: Warp,
-    raw: Vec<f64>,
-    tmp: Vec<f64>,
+    padded: Vec<f64>,
+    raw: Array2<f64>,
+    tmp: Array2<f64>,
 }
 
 impl Distorter {
@@ -211,10 +271,13 @@ impl Distorter {
             .map(|k| (-0.5 * (k as f64 / settings.sigma).powi(2)).exp())
             .collect();
         let total: f64 = raw.iter().sum();
+        let kernel: Vec<f64> = raw.into_iter().map(|k| k / total).collect();
         Ok(Self {
             settings,
             shape,
-            kernel: raw.into_iter().map(|k| k / total).collect(),
+            along_rows: band(&kernel, shape.1),
+            along_columns: band(&kernel, shape.0),
+            kernel,
         })
     }
 
@@ -243,10 +306,12 @@ impl Distorter {
     }
 
     fn scratch(&self) -> Scratch {
+        let (h, w) = self.shape;
         Scratch {
             warp: Warp::identity(),
-            raw: Vec::new(),
-            tmp: Vec::new(),
+            padded: Vec::new(),
+            raw: Array2::zeros((2 * h, w)),
+            tmp: Array2::zeros((2 * h, w)),
         }
     }
 
@@ -262,12 +327,24 @@ impl Distorter {
             s.warp.dy.clear();
             return;
         }
-        let n = self.shape.0 * self.shape.1;
-        for field in [&mut s.warp.dx, &mut s.warp.dy] {
-            s.raw.clear();
-            s.raw
-                .extend((0..n).map(|_| 2.0 * rng::uniform::<f64>(rng) - 1.0));
-            smooth(&s.raw, &mut s.tmp, field, self.shape, &self.kernel, d.alpha);
+        // d = α·(G_σ ∗ u) with G_σ = k ⊗ k and zeros outside the image: α·K_h·u·K_w for
+        // each field, by the product layer (both fields' row pass in one product).
+        let (h, w) = self.shape;
+        s.raw
+            .iter_mut()
+            .for_each(|u| *u = 2.0 * rng::uniform::<f64>(rng) - 1.0);
+        gemm_seq(
+            s.tmp.view_mut(),
+            false,
+            s.raw.view(),
+            self.along_rows.view(),
+            1.0,
+        );
+        for (k, field) in [&mut s.warp.dx, &mut s.warp.dy].into_iter().enumerate() {
+            field.resize(h * w, 0.0);
+            let out = ArrayViewMut2::from_shape((h, w), &mut field[..]).expect("h·w values");
+            let part = s.tmp.slice(s![k * h..(k + 1) * h, ..]);
+            gemm_seq(out, false, self.along_columns.view(), part, d.alpha);
         }
     }
 
@@ -326,8 +403,12 @@ impl Distorter {
                 |s, (i, row)| {
                     let mut r = Self::stream(seed, epoch, (first + i) as u64);
                     self.draw_into(&mut r, s);
-                    s.warp
-                        .apply(&src[i * pixels..(i + 1) * pixels], row, self.shape);
+                    s.warp.apply_padded(
+                        &src[i * pixels..(i + 1) * pixels],
+                        row,
+                        self.shape,
+                        &mut s.padded,
+                    );
                 },
             )
         };
@@ -340,46 +421,5 @@ impl Distorter {
             }
         }
         Ok(())
-    }
-}
-
-/// `out` = α·(G_σ ∗ `raw`) on an image of `shape`, the Gaussian applied along rows then columns
-/// (zero outside the image), `tmp` holding the first pass.
-fn smooth(
-    raw: &[f64],
-    tmp: &mut Vec<f64>,
-    out: &mut Vec<f64>,
-    (h, w): (usize, usize),
-    kernel: &[f64],
-    alpha: f64,
-) {
-    let r = (kernel.len() / 2) as isize;
-    tmp.clear();
-    tmp.resize(h * w, 0.0);
-    out.clear();
-    out.resize(h * w, 0.0);
-    for y in 0..h {
-        for x in 0..w {
-            let mut acc = 0.0;
-            for (k, g) in kernel.iter().enumerate() {
-                let c = x as isize + k as isize - r;
-                if c >= 0 && (c as usize) < w {
-                    acc += g * raw[y * w + c as usize];
-                }
-            }
-            tmp[y * w + x] = acc;
-        }
-    }
-    for y in 0..h {
-        for x in 0..w {
-            let mut acc = 0.0;
-            for (k, g) in kernel.iter().enumerate() {
-                let row = y as isize + k as isize - r;
-                if row >= 0 && (row as usize) < h {
-                    acc += g * tmp[row as usize * w + x];
-                }
-            }
-            out[y * w + x] = alpha * acc;
-        }
     }
 }

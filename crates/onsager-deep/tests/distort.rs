@@ -75,6 +75,93 @@ fn smoothed_fields_have_the_spread_of_their_closed_form() {
     assert!(m.abs() < 0.1 * want, "mean {m}");
 }
 
+/// The fields are α·(G_σ ∗ u) by the definition's sum, zeros outside the image: the band
+/// products equal Σ_{a,b} k(a)k(b)·u(y + a, x + b) recomputed here from the stream's uniforms
+/// (θ, φ, s_x, s_y first, then the x and the y field), on a non-square image.
+#[test]
+fn smoothed_fields_equal_the_convolution_sum() {
+    let settings = Distortion {
+        sigma: 1.5,
+        alpha: 7.0,
+        ..Distortion::CIRESAN
+    };
+    let (h, w) = (9, 13);
+    let d = Distorter::new(settings, (h, w)).unwrap();
+    let warp = d.draw(&mut Distorter::stream(4, 1, 2));
+    let mut r = Distorter::stream(4, 1, 2);
+    for _ in 0..4 {
+        onsager::rng::uniform::<f64>(&mut r);
+    }
+    let k = d.kernel();
+    let radius = (k.len() / 2) as isize;
+    for field in [&warp.dx, &warp.dy] {
+        let u: Vec<f64> = (0..h * w)
+            .map(|_| 2.0 * onsager::rng::uniform::<f64>(&mut r) - 1.0)
+            .collect();
+        for y in 0..h as isize {
+            for x in 0..w as isize {
+                let mut sum = 0.0;
+                for a in -radius..=radius {
+                    for b in -radius..=radius {
+                        let (yy, xx) = (y + a, x + b);
+                        if (0..h as isize).contains(&yy) && (0..w as isize).contains(&xx) {
+                            sum += k[(a + radius) as usize]
+                                * k[(b + radius) as usize]
+                                * u[yy as usize * w + xx as usize];
+                        }
+                    }
+                }
+                let got = field[y as usize * w + x as usize];
+                assert!(
+                    (got - settings.alpha * sum).abs() < 1e-12,
+                    "({y}, {x}): {got} vs {}",
+                    settings.alpha * sum
+                );
+            }
+        }
+    }
+}
+
+/// Bilinear resampling by its definition, with 0 outside the image: the batch's values equal it
+/// bit for bit, with maps that reach far outside the image (strong fields and scaling).
+#[test]
+fn resampling_equals_the_bilinear_definition_inside_and_outside() {
+    let x = digits(20);
+    let settings = Distortion {
+        alpha: 300.0,
+        scale: 0.5,
+        ..Distortion::CIRESAN
+    };
+    let d = Distorter::new(settings, (28, 28)).unwrap();
+    let got = d.batch(x.view(), 9, 0, 0).unwrap();
+    for i in 0..20 {
+        let warp = d.draw(&mut Distorter::stream(9, 0, i as u64));
+        let src = x.row(i);
+        let pixel = |r: f64, c: f64| -> f64 {
+            if (0.0..28.0).contains(&r) && (0.0..28.0).contains(&c) {
+                src[r as usize * 28 + c as usize] as f64
+            } else {
+                0.0
+            }
+        };
+        let m = warp.matrix;
+        for oy in 0..28 {
+            for ox in 0..28 {
+                let k = oy * 28 + ox;
+                let (px, py) = (ox as f64 - 13.5, oy as f64 - 13.5);
+                let xs = 13.5 + (m[0] * px + m[1] * py) + warp.dx[k];
+                let ys = 13.5 + (m[2] * px + m[3] * py) + warp.dy[k];
+                let (x0, y0) = (xs.floor(), ys.floor());
+                let (fx, fy) = (xs - x0, ys - y0);
+                let top = (1.0 - fx) * pixel(y0, x0) + fx * pixel(y0, x0 + 1.0);
+                let bottom = (1.0 - fx) * pixel(y0 + 1.0, x0) + fx * pixel(y0 + 1.0, x0 + 1.0);
+                let want = ((1.0 - fy) * top + fy * bottom) as f32;
+                assert_eq!(got[[i, k]], want, "image {i}, pixel ({oy}, {ox})");
+            }
+        }
+    }
+}
+
 #[test]
 fn draws_follow_the_seed_and_not_the_thread_count() {
     let x = digits(64);

@@ -265,7 +265,9 @@ impl<T: Float> Mlp<T> {
             }
             if l < last {
                 let act = self.hidden;
-                out.mapv_inplace(|z| T::of(act.apply(z.f64())));
+                for mut row in out.rows_mut() {
+                    act.apply_in_place(row.as_slice_mut().expect("rows of a standard buffer"));
+                }
                 continue;
             }
             // Softmax, each row shifted by its largest logit; the label's log-probability

@@ -341,30 +341,31 @@ pub fn fit_from<T: Float>(
     }
     let bs = sgd.batch_size.min(n);
     let d = train.x.ncols();
-    let mut ws = Workspace::new(mlp, bs);
-    let mut grad = mlp.zeros_like();
-    let mut xb = Array2::<T>::zeros((bs, d));
-    let mut yb = vec![0usize; bs];
-    let mut distorted = distorter.map(|_| Array2::<T>::zeros((n, d)));
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut pass = Pass {
+        ws: Workspace::new(mlp, bs),
+        grad: mlp.zeros_like(),
+        xb: Array2::<T>::zeros((bs, d)),
+        yb: vec![0usize; bs],
+        order: (0..n).collect(),
+    };
+    // The images of every epoch are drawn at its start, rows in parallel. (Drawing the next
+    // epoch's beside the training, as a job on the same pool, was measured no faster on two
+    // cores, which the training already keeps busy: docs/performance.md.)
+    let mut images = distorter.map(|_| Array2::<T>::zeros((n, d)));
     // The last finished epoch's network and velocity, put back after a divergence.
     let mut last_good = mlp.layers().to_vec();
     let mut last_velocity = state.velocity.clone();
     for e in state.epochs_done()..sgd.epochs {
         let started = Instant::now();
         let lr = sgd.rate(e);
-        let source = match (distorter, distorted.as_mut()) {
+        let source = match (distorter, images.as_mut()) {
             (Some(dist), Some(buf)) => {
                 dist.batch_into(train.x, sgd.seed, e as u64, 0, buf.view_mut())?;
                 buf.view()
             }
             _ => train.x,
         };
-        order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
-        let mut r = rng::stream(sgd.seed, Domain::Order, e as u64);
-        rng::shuffle(&mut r, &mut order);
-        let mut loss_sum = 0.0;
-        let mut batches = 0usize;
+        let sweep = pass.run(mlp, &mut state.velocity, source, train.y, sgd, e, lr)?;
         let diverged = |mlp: &mut Mlp<T>, state: &mut FitState<T>, batch, loss| {
             mlp.layers_mut().clone_from_slice(&last_good);
             state.velocity.clone_from_slice(&last_velocity);
@@ -374,58 +375,8 @@ pub fn fit_from<T: Float>(
                 loss,
             }
         };
-        for idx in order.chunks(bs) {
-            let m = idx.len();
-            for (k, &i) in idx.iter().enumerate() {
-                xb.row_mut(k).assign(&source.row(i));
-                yb[k] = train.y[i];
-            }
-            let loss = mlp.backprop(xb.slice(s![..m, ..]), &yb[..m], &mut ws, &mut grad)?;
-            // The norm only for a clip (a pass over every parameter). Without one, a gradient
-            // that is not finite makes the next mini-batch's loss NaN, and the epoch's end
-            // checks the parameters for the last one.
-            let norm = match sgd.clip {
-                Some(_) => grad
-                    .iter()
-                    .map(|g| {
-                        g.weights.iter().map(|v| v.f64() * v.f64()).sum::<f64>()
-                            + g.bias.iter().map(|v| v.f64() * v.f64()).sum::<f64>()
-                    })
-                    .sum::<f64>()
-                    .sqrt(),
-                None => 0.0,
-            };
-            if !(loss.is_finite() && norm.is_finite()) {
-                return Err(diverged(mlp, state, batches, loss));
-            }
-            let scale = match sgd.clip {
-                Some(c) if norm > c => c / norm,
-                _ => 1.0,
-            };
-            let (mu, step) = (T::of(sgd.momentum), T::of(lr * scale));
-            for ((layer, g), v) in mlp
-                .layers_mut()
-                .iter_mut()
-                .zip(&grad)
-                .zip(&mut state.velocity)
-            {
-                ndarray::Zip::from(&mut layer.weights)
-                    .and(&mut v.weights)
-                    .and(&g.weights)
-                    .for_each(|w, v, &g| {
-                        *v = mu * *v - step * g;
-                        *w += *v;
-                    });
-                ndarray::Zip::from(&mut layer.bias)
-                    .and(&mut v.bias)
-                    .and(&g.bias)
-                    .for_each(|b, v, &g| {
-                        *v = mu * *v - step * g;
-                        *b += *v;
-                    });
-            }
-            loss_sum += loss;
-            batches += 1;
+        if let Some(loss) = sweep.diverged {
+            return Err(diverged(mlp, state, sweep.batches, loss));
         }
         let seconds = started.elapsed().as_secs_f64();
         let finite = mlp
@@ -433,7 +384,8 @@ pub fn fit_from<T: Float>(
             .iter()
             .all(|l| l.weights.iter().chain(&l.bias).all(|v| v.is_finite()));
         if !finite {
-            return Err(diverged(mlp, state, batches.saturating_sub(1), f64::NAN));
+            let last = sweep.batches.saturating_sub(1);
+            return Err(diverged(mlp, state, last, f64::NAN));
         }
         last_good.clone_from_slice(mlp.layers());
         last_velocity.clone_from_slice(&state.velocity);
@@ -450,7 +402,7 @@ pub fn fit_from<T: Float>(
         state.history.push(EpochRecord {
             epoch: e + 1,
             learning_rate: lr,
-            train_loss: loss_sum / batches.max(1) as f64,
+            train_loss: sweep.loss_sum / sweep.batches.max(1) as f64,
             validation_error,
             seconds,
         });
@@ -459,4 +411,108 @@ pub fn fit_from<T: Float>(
         }
     }
     Ok(false)
+}
+
+/// The buffers of one pass over the training rows in mini-batches, made once per run.
+struct Pass<T: Float> {
+    ws: Workspace<T>,
+    grad: Vec<Layer<T>>,
+    xb: Array2<T>,
+    yb: Vec<usize>,
+    order: Vec<usize>,
+}
+
+/// What a pass did: the summed mini-batch losses and the mini-batches finished, and the
+/// loss of the one that was not finite, if any (the pass stops there).
+struct Sweep {
+    loss_sum: f64,
+    batches: usize,
+    diverged: Option<f64>,
+}
+
+impl<T: Float> Pass<T> {
+    /// Epoch `e` at rate `lr`: the rows of `x` in the order of stream (seed, `Order`, e), one
+    /// momentum step per mini-batch on `mlp` and `velocity`.
+    #[allow(clippy::too_many_arguments)]
+    fn run(
+        &mut self,
+        mlp: &mut Mlp<T>,
+        velocity: &mut [Layer<T>],
+        x: ArrayView2<'_, T>,
+        y: &[usize],
+        sgd: &Sgd,
+        e: usize,
+        lr: f64,
+    ) -> Result<Sweep> {
+        let bs = self.xb.nrows();
+        self.order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
+        let mut r = rng::stream(sgd.seed, Domain::Order, e as u64);
+        rng::shuffle(&mut r, &mut self.order);
+        let mut sweep = Sweep {
+            loss_sum: 0.0,
+            batches: 0,
+            diverged: None,
+        };
+        for idx in self.order.chunks(bs) {
+            let m = idx.len();
+            for (k, &i) in idx.iter().enumerate() {
+                self.xb.row_mut(k).assign(&x.row(i));
+                self.yb[k] = y[i];
+            }
+            let loss = mlp.backprop(
+                self.xb.slice(s![..m, ..]),
+                &self.yb[..m],
+                &mut self.ws,
+                &mut self.grad,
+            )?;
+            // The norm only for a clip (a pass over every parameter). Without one, a gradient
+            // that is not finite makes the next mini-batch's loss NaN, and the epoch's end
+            // checks the parameters for the last one.
+            let norm = match sgd.clip {
+                Some(_) => self
+                    .grad
+                    .iter()
+                    .map(|g| {
+                        g.weights.iter().map(|v| v.f64() * v.f64()).sum::<f64>()
+                            + g.bias.iter().map(|v| v.f64() * v.f64()).sum::<f64>()
+                    })
+                    .sum::<f64>()
+                    .sqrt(),
+                None => 0.0,
+            };
+            if !(loss.is_finite() && norm.is_finite()) {
+                sweep.diverged = Some(loss);
+                return Ok(sweep);
+            }
+            let scale = match sgd.clip {
+                Some(c) if norm > c => c / norm,
+                _ => 1.0,
+            };
+            let (mu, step) = (T::of(sgd.momentum), T::of(lr * scale));
+            for ((layer, g), v) in mlp
+                .layers_mut()
+                .iter_mut()
+                .zip(&self.grad)
+                .zip(velocity.iter_mut())
+            {
+                ndarray::Zip::from(&mut layer.weights)
+                    .and(&mut v.weights)
+                    .and(&g.weights)
+                    .for_each(|w, v, &g| {
+                        *v = mu * *v - step * g;
+                        *w += *v;
+                    });
+                ndarray::Zip::from(&mut layer.bias)
+                    .and(&mut v.bias)
+                    .and(&g.bias)
+                    .for_each(|b, v, &g| {
+                        *v = mu * *v - step * g;
+                        *b += *v;
+                    });
+            }
+            sweep.loss_sum += loss;
+            sweep.batches += 1;
+        }
+        Ok(sweep)
+    }
 }

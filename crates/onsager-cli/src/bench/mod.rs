@@ -327,6 +327,23 @@ pub fn run(a: BenchArgs) -> Result<()> {
             peak: peak_small,
         });
     }
+    // The distortions alone (what the distorted epoch adds when it cannot hide them); their
+    // "GFLOP" are the smoothing products' (3 per image: 56×28×28 and twice 28×28×28, f64).
+    let name = format!("distort {} images", a.rows);
+    if wanted(&name) {
+        let mut out = ndarray::Array2::<f32>::zeros(data.dim());
+        let seconds = best(a.repeat, || {
+            let t = Instant::now();
+            distorter.batch_into(data.view(), 0, 1, 0, out.view_mut())?;
+            Ok(t.elapsed().as_secs_f64())
+        })?;
+        report(Row {
+            name,
+            seconds,
+            gflop: 2.0 * (2 * 28 * 28 * 28 + 28 * 28 * 28) as f64 * a.rows as f64 / 1e9,
+            peak: peak_small,
+        });
+    }
     let rbm = Rbm::<f32>::random(NV, nh, 0.05, 1)?;
     let test = data.slice(ndarray::s![..10_000.min(a.rows), ..]).to_owned();
     let name = format!("transform {} rows", test.nrows());

@@ -196,22 +196,42 @@ struct Run {
 }
 
 impl Run {
-    /// The file of the run as it stands: the kept network, and what continues it.
+    /// Writes the run as it stands to `path` (see [`save_run`]).
     fn save(&self, path: &Path) -> Result<()> {
-        let mut extra = self.extra.clone();
-        extra.insert("best_epoch".into(), self.state.kept_epoch().to_string());
-        let f = DeepFile {
-            stack: self.stack.clone(),
-            mlp: Some(self.state.kept(&self.net)),
-            extra,
-            resume: Some(Resume {
-                sgd: self.sgd.clone(),
-                current: self.net.clone(),
-                state: self.state.clone(),
-            }),
-        };
-        Ok(file::save(path, &f)?)
+        save_run(
+            path,
+            &self.net,
+            &self.stack,
+            &self.sgd,
+            &self.state,
+            &self.extra,
+        )
     }
+}
+
+/// Writes a run's file: the kept network, the stack, the notes, and what continues the run
+/// (its settings, its last epoch's network `net`, its state).
+fn save_run(
+    path: &Path,
+    net: &Mlp<f32>,
+    stack: &Option<Stack<f32>>,
+    sgd: &Sgd,
+    state: &FitState<f32>,
+    extra: &BTreeMap<String, String>,
+) -> Result<()> {
+    let mut extra = extra.clone();
+    extra.insert("best_epoch".into(), state.kept_epoch().to_string());
+    let f = DeepFile {
+        stack: stack.clone(),
+        mlp: Some(state.kept(net)),
+        extra,
+        resume: Some(Resume {
+            sgd: sgd.clone(),
+            current: net.clone(),
+            state: state.clone(),
+        }),
+    };
+    Ok(file::save(path, &f)?)
 }
 
 /// The file `--resume` names, and the run's split and distortions it records: the validation
@@ -252,16 +272,7 @@ fn resumed_run(a: &FitArgs, path: &Path, f: DeepFile<f32>, fingerprint: &str) ->
         );
     }
     if let Some(stored) = f.extra.get("training_data") {
-        let (was, now): (serde_json::Value, serde_json::Value) = (
-            serde_json::from_str(stored)?,
-            serde_json::from_str(fingerprint)?,
-        );
-        if was["hash"] != now["hash"] {
-            bail!(
-                "--resume: the network was trained on {} ({} rows x {}), this run has {} ({} rows x {}); give the same data options",
-                was["name"], was["rows"], was["cols"], now["name"], now["rows"], now["cols"]
-            );
-        }
+        crate::train::same_data(stored, fingerprint, "network")?;
     }
     Ok(Run {
         net: r.current,
@@ -365,22 +376,29 @@ fn fit_command(a: &FitArgs) -> Result<()> {
         validation,
         distorter.as_ref(),
     );
-    // The file is written whatever the end: finished, stopped, or diverged (then with the
-    // last finished epoch, which `fit_from` put back).
-    if let Ok(_) | Err(Stop::Diverged(_)) = &outcome {
+    // The file is written whatever the end: finished, stopped, or diverged after an epoch
+    // finished (then with the last finished epoch, which `fit_from` put back); not after any
+    // other error, nor over a file for a run that finished no epoch.
+    let diverged = |e: &anyhow::Error| {
+        matches!(
+            e.downcast_ref::<onsager_deep::Error>(),
+            Some(onsager_deep::Error::Diverged { .. })
+        )
+    };
+    let finished_some = run.state.epochs_done() > 0;
+    if outcome
+        .as_ref()
+        .map_or_else(|e| diverged(e) && finished_some, |_| true)
+    {
         run.save(&a.out)?;
         let (done, kept) = (run.state.epochs_done(), run.state.kept_epoch());
         eprintln!("wrote {} (epoch {kept} of {done} kept)", a.out.display());
     }
-    match outcome {
-        Ok(false) => {}
-        Ok(true) => {
-            return Err(onsager::Error::Cancelled {
-                what: "training (the network of the epochs finished is written; --resume continues exactly)",
-            }
-            .into())
+    if outcome? {
+        return Err(onsager::Error::Cancelled {
+            what: "training (the network of the epochs finished is written; --resume continues exactly)",
         }
-        Err(Stop::Diverged(e)) | Err(Stop::Other(e)) => return Err(e),
+        .into());
     }
     if a.data.has_test_split() {
         let (test, ty) = labelled(&a.data, Split::Test, seed)?;
@@ -400,13 +418,6 @@ fn fit_command(a: &FitArgs) -> Result<()> {
     Ok(())
 }
 
-/// How training ended other than by finishing: a divergence (the run stands at its last
-/// finished epoch and is written) or anything else (nothing written).
-enum Stop {
-    Diverged(anyhow::Error),
-    Other(anyhow::Error),
-}
-
 /// Trains `run` on, printing every epoch, writing a checkpoint every `--checkpoint-every`
 /// epochs and stopping after the epoch in which Ctrl-C came. Returns whether it stopped early.
 fn train(
@@ -415,7 +426,7 @@ fn train(
     train: Labelled<'_, f32>,
     validation: Option<Labelled<'_, f32>>,
     distorter: Option<&Distorter>,
-) -> std::result::Result<bool, Stop> {
+) -> Result<bool> {
     let cancel = crate::interrupt::flag();
     let mut checkpoint_error = None;
     let Run {
@@ -448,14 +459,7 @@ fn train(
                 .is_some_and(|k| r.epoch.is_multiple_of(k))
                 && r.epoch < epochs
             {
-                let snapshot = Run {
-                    net: net.clone(),
-                    stack: stack.clone(),
-                    sgd: sgd.clone(),
-                    state: st.clone(),
-                    extra: extra.clone(),
-                };
-                if let Err(e) = snapshot.save(&a.out) {
+                if let Err(e) = save_run(&a.out, net, stack, sgd, st, extra) {
                     checkpoint_error = Some(e);
                     return ControlFlow::Break(());
                 }
@@ -468,13 +472,9 @@ fn train(
         },
     );
     if let Some(e) = checkpoint_error {
-        return Err(Stop::Other(e.context("writing the checkpoint")));
+        return Err(e.context("writing the checkpoint"));
     }
-    match result {
-        Ok(stopped) => Ok(stopped),
-        Err(e @ onsager_deep::Error::Diverged { .. }) => Err(Stop::Diverged(e.into())),
-        Err(e) => Err(Stop::Other(e.into())),
-    }
+    Ok(result?)
 }
 
 fn eval_command(a: &EvalArgs) -> Result<()> {

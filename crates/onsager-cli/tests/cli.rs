@@ -447,26 +447,14 @@ fn every_error_is_one_line_with_no_partial_output() {
     );
 }
 
-#[test]
-fn ctrl_c_stops_and_still_writes_a_valid_model() {
-    let tmp = tempfile::tempdir().unwrap();
-    let d = tmp.path();
-    // Progress goes to stderr as plain lines (not a terminal); interrupt once the first epoch
-    // has been reported, so the test waits for training itself rather than a fixed time.
+/// Runs `onsager ARGS` in `dir` and sends it Ctrl-C once it has reported its first epoch
+/// (progress goes to stderr as plain lines, not a terminal), so a test waits for training
+/// itself rather than a fixed time. Returns the stderr after that line and the exit code.
+fn interrupt_after_first_epoch(dir: &Path, args: &[&str]) -> (String, Option<i32>) {
     let mut child = Command::cargo_bin("onsager")
         .unwrap()
-        .current_dir(d)
-        .args([
-            "train",
-            "--epochs",
-            "100000",
-            "--hidden",
-            "32",
-            "--metrics",
-            "none",
-            "-o",
-            "m.safetensors",
-        ])
+        .current_dir(dir)
+        .args(args)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -475,7 +463,7 @@ fn ctrl_c_stops_and_still_writes_a_valid_model() {
     loop {
         let mut line = String::new();
         let n = stderr.read_line(&mut line).unwrap();
-        assert!(n > 0, "training ended before its first epoch: {seen}");
+        assert!(n > 0, "{args:?} ended before its first epoch: {seen}");
         seen += &line;
         if line.starts_with("epoch 1/") {
             break;
@@ -487,6 +475,27 @@ fn ctrl_c_stops_and_still_writes_a_valid_model() {
         .unwrap();
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    (rest, child.wait().unwrap().code())
+}
+
+#[test]
+fn ctrl_c_stops_and_still_writes_a_valid_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (rest, code) = interrupt_after_first_epoch(
+        d,
+        &[
+            "train",
+            "--epochs",
+            "100000",
+            "--hidden",
+            "32",
+            "--metrics",
+            "none",
+            "-o",
+            "m.safetensors",
+        ],
+    );
     // The stop lands between mini-batches: the message says which epoch it interrupted, how
     // far it was, and that a resume repeats it (or, at a boundary, continues exactly).
     assert!(
@@ -494,8 +503,7 @@ fn ctrl_c_stops_and_still_writes_a_valid_model() {
             || rest.contains("interrupted after 1 complete epochs"),
         "{rest}"
     );
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(130));
+    assert_eq!(code, Some(130));
     let info = ok(d, &["info", "m.safetensors", "--json"]);
     assert!(info.contains("\"n_hidden\": 32"), "{info}");
     ok(
@@ -577,9 +585,7 @@ fn classify_runs_resume_exactly_and_stop_on_ctrl_c() {
     ];
     let mut lr = resume.to_vec();
     lr.extend(["--lr", "0.5"]);
-    let out = onsager(d, &lr);
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--lr"));
+    refused_by_parser(d, &lr, "--lr");
     fails(d, &resume, "give --epochs above 4");
     fails(
         d,
@@ -599,10 +605,9 @@ fn classify_runs_resume_exactly_and_stop_on_ctrl_c() {
     );
     assert!(!d.join("x.safetensors").exists());
     // Ctrl-C: the epoch in flight finishes, the file is written and continues.
-    let mut child = Command::cargo_bin("onsager")
-        .unwrap()
-        .current_dir(d)
-        .args([
+    let (rest, code) = interrupt_after_first_epoch(
+        d,
+        &[
             "classify",
             "fit",
             "--hidden",
@@ -613,26 +618,10 @@ fn classify_runs_resume_exactly_and_stop_on_ctrl_c() {
             "1",
             "-o",
             "c.safetensors",
-        ])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    loop {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "no epoch came");
-        if line.starts_with("epoch 1/") {
-            break;
-        }
-    }
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+        ],
+    );
     assert!(rest.contains("--resume continues exactly"), "{rest}");
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    assert_eq!(code, Some(130));
     let done = file::load::<f32>(d.join("c.safetensors"))
         .unwrap()
         .resume
@@ -1666,6 +1655,21 @@ fn classify_fits_and_evaluates_networks_and_refuses_what_cannot_work() {
             "x.safetensors",
         ],
         "leaves no training rows",
+    );
+    // A run diverging in its first epoch says so and writes nothing (no epoch to keep).
+    fails(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--activation",
+            "relu",
+            "--lr",
+            "1e20",
+            "-o",
+            "x.safetensors",
+        ],
+        "training diverged in epoch 1",
     );
     std::fs::write(d.join("x.csv"), "0,1\n1,0\n").unwrap();
     fails(

@@ -146,16 +146,7 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
     let (mut trainer, history, image_shape) = match resumed {
         Some(f) => {
             if let Some(stored) = f.extra.get("training_data") {
-                let (was, now): (serde_json::Value, serde_json::Value) = (
-                    serde_json::from_str(stored)?,
-                    serde_json::from_str(&fingerprint)?,
-                );
-                if was["hash"] != now["hash"] {
-                    bail!(
-                        "--resume: the model was trained on {} ({} rows x {}), this run has {} ({} rows x {}); give the same data options",
-                        was["name"], was["rows"], was["cols"], now["name"], now["rows"], now["cols"]
-                    );
-                }
+                same_data(stored, &fingerprint, "model")?;
             }
             if f.rbm.n_visible() != nv {
                 bail!(
@@ -321,6 +312,20 @@ fn run_typed<T: Float>(a: TrainArgs) -> Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses a `--resume` on data other than the first run's: `stored` and `now` are
+/// [`fingerprint`]s, `what` the file's kind ("model", "network").
+pub(crate) fn same_data(stored: &str, now: &str, what: &str) -> Result<()> {
+    let (was, now): (serde_json::Value, serde_json::Value) =
+        (serde_json::from_str(stored)?, serde_json::from_str(now)?);
+    if was["hash"] != now["hash"] {
+        bail!(
+            "--resume: the {what} was trained on {} ({} rows x {}), this run has {} ({} rows x {}); give the same data options",
+            was["name"], was["rows"], was["cols"], now["name"], now["rows"], now["cols"]
+        );
+    }
+    Ok(())
 }
 
 /// JSON naming the training data and fingerprinting its values (FNV-1a over the bits of every

@@ -58,6 +58,13 @@ pub struct Resume<T: Float = f32> {
     pub state: FitState<T>,
 }
 
+/// The metadata `resume.best`: the best validated epoch without its layers.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct BestMark {
+    epoch: usize,
+    validation_error: f64,
+}
+
 /// Appends the tensors `PREFIX.K.weights` and `PREFIX.K.bias` of `layers`.
 fn push_layers<T: Float>(
     tensors: &mut Vec<(String, Vec<usize>, Vec<u8>)>,
@@ -148,24 +155,26 @@ pub fn save<T: Float>(path: impl AsRef<Path>, file: &DeepFile<T>) -> Result<()> 
             serde_json::to_string(&r.state.history).expect("plain data"),
         );
         push_layers(&mut tensors, "resume.velocity", &r.state.velocity);
-        let mut group = |name: &str, layers: &[Layer<T>]| {
-            if kept == Some(layers) {
-                meta.insert(format!("resume.{name}"), "mlp".into());
+        // Layers equal to the kept network's are stored once, as `mlp`.
+        let mut group = |key: &str, prefix: &str, layers: &[Layer<T>]| {
+            let stored = if kept == Some(layers) {
+                "mlp"
             } else {
-                meta.insert(format!("resume.{name}"), "tensors".into());
-                let prefix = if name == "current" { "current" } else { "best" };
-                push_layers(&mut tensors, &format!("resume.{prefix}"), layers);
-            }
+                push_layers(&mut tensors, prefix, layers);
+                "tensors"
+            };
+            meta.insert(key.into(), stored.into());
         };
-        group("current", r.current.layers());
+        group("resume.current", "resume.current", r.current.layers());
         if let Some(b) = &r.state.best {
-            group("best_layers", &b.layers);
-        }
-        if let Some(b) = &r.state.best {
+            group("resume.best_layers", "resume.best", &b.layers);
+            let mark = BestMark {
+                epoch: b.epoch,
+                validation_error: b.validation_error,
+            };
             meta.insert(
                 "resume.best".into(),
-                serde_json::json!({"epoch": b.epoch, "validation_error": b.validation_error})
-                    .to_string(),
+                serde_json::to_string(&mark).expect("plain data"),
             );
         }
     }
@@ -343,34 +352,29 @@ pub fn load<T: Float>(path: impl AsRef<Path>) -> Result<DeepFile<T>> {
             let sgd: Sgd = serde_json::from_str(sgd).map_err(|e| invalid("resume.sgd", e))?;
             let history = serde_json::from_str(text("resume.history")?)
                 .map_err(|e| invalid("resume.history", e))?;
-            let group = |name: &str, prefix: &str| -> Result<Vec<Layer<T>>> {
-                match meta.get(&format!("resume.{name}")).map(String::as_str) {
+            let group = |key: &str, prefix: &str| -> Result<Vec<Layer<T>>> {
+                match meta.get(key).map(String::as_str) {
                     Some("mlp") => Ok(kept.layers().to_vec()),
                     Some("tensors") => layers(prefix, mlp_layers),
                     other => Err(bad(format!(
-                        "metadata `resume.{name}` is {other:?}, expected `mlp` or `tensors`"
+                        "metadata `{key}` is {other:?}, expected `mlp` or `tensors`"
                     ))),
                 }
             };
             let current = Mlp::from_layers(
-                group("current", "resume.current")?,
+                group("resume.current", "resume.current")?,
                 kept.hidden_activation(),
             )
             .map_err(|e| bad(format!("resume.current: {e}")))?;
             let best = match meta.get("resume.best") {
                 None => None,
                 Some(_) => {
-                    #[derive(serde::Deserialize)]
-                    struct Mark {
-                        epoch: usize,
-                        validation_error: f64,
-                    }
-                    let mark: Mark = serde_json::from_str(text("resume.best")?)
+                    let mark: BestMark = serde_json::from_str(text("resume.best")?)
                         .map_err(|e| invalid("resume.best", e))?;
                     Some(Best {
                         epoch: mark.epoch,
                         validation_error: mark.validation_error,
-                        layers: group("best_layers", "resume.best")?,
+                        layers: group("resume.best_layers", "resume.best")?,
                     })
                 }
             };

@@ -265,9 +265,8 @@ impl<T: Float> Mlp<T> {
             }
             if l < last {
                 let act = self.hidden;
-                for mut row in out.rows_mut() {
-                    act.apply_in_place(row.as_slice_mut().expect("rows of a standard buffer"));
-                }
+                // The first n rows of a standard buffer: one contiguous slice.
+                act.apply_in_place(out.as_slice_mut().expect("rows of a standard buffer"));
                 continue;
             }
             // Softmax, each row shifted by its largest logit; the label's log-probability

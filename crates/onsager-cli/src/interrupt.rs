@@ -57,10 +57,15 @@ pub fn progress(label: &str, quiet: bool) -> impl FnMut(u64, u64) -> ControlFlow
 
 /// Whether an error (anywhere in its chain) is a computation stopped by Ctrl-C.
 pub fn is_interrupt(e: &anyhow::Error) -> bool {
+    let cancelled =
+        |e: Option<&onsager::Error>| matches!(e, Some(onsager::Error::Cancelled { .. }));
+    // The deep-network crate wraps the library's errors transparently, hiding them from the
+    // chain's downcasts.
     e.chain().any(|c| {
-        matches!(
-            c.downcast_ref::<onsager::Error>(),
-            Some(onsager::Error::Cancelled { .. })
-        )
+        cancelled(c.downcast_ref::<onsager::Error>())
+            || matches!(
+                c.downcast_ref::<onsager_deep::Error>(),
+                Some(onsager_deep::Error::Rbm(inner)) if cancelled(Some(inner))
+            )
     })
 }

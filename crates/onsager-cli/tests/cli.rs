@@ -465,7 +465,7 @@ fn interrupt_after_first_epoch(dir: &Path, args: &[&str]) -> (String, Option<i32
         let n = stderr.read_line(&mut line).unwrap();
         assert!(n > 0, "{args:?} ended before its first epoch: {seen}");
         seen += &line;
-        if line.starts_with("epoch 1/") {
+        if line.contains("epoch 1/") {
             break;
         }
     }
@@ -547,7 +547,14 @@ fn classify_runs_resume_exactly_and_stop_on_ctrl_c() {
     };
     let run = |args: Vec<String>| ok(d, &args.iter().map(String::as_str).collect::<Vec<_>>());
     run(with(&["--epochs", "4", "-o", "whole.safetensors"]));
-    run(with(&["--epochs", "2", "-o", "half.safetensors"]));
+    run(with(&[
+        "--epochs",
+        "2",
+        "-o",
+        "half.safetensors",
+        "--log",
+        "half.jsonl",
+    ]));
     let out = ok(
         d,
         &[
@@ -560,9 +567,28 @@ fn classify_runs_resume_exactly_and_stop_on_ctrl_c() {
             "--quiet",
             "-o",
             "rest.safetensors",
+            "--log",
+            "rest.jsonl",
         ],
     );
     assert!(out.contains("of 4 kept"), "{out}");
+    // The resumed run's log holds the whole run: the first run's lines, then its own.
+    let read = |f: &str| std::fs::read_to_string(d.join(f)).unwrap();
+    let (half, rest) = (read("half.jsonl"), read("rest.jsonl"));
+    let lines: Vec<serde_json::Value> = rest
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let epochs: Vec<_> = lines.iter().map(|l| l["epoch"].as_u64().unwrap()).collect();
+    assert_eq!(epochs, [1, 2, 3, 4], "{rest}");
+    assert!(
+        lines.iter().all(|l| l["validation_error"].is_f64()),
+        "{rest}"
+    );
+    assert!(
+        rest.starts_with(&half) && half.lines().count() == 2,
+        "{half} then {rest}"
+    );
     let (whole, rest) = (
         file::load::<f32>(d.join("whole.safetensors")).unwrap(),
         file::load::<f32>(d.join("rest.safetensors")).unwrap(),
@@ -644,6 +670,25 @@ fn classify_runs_resume_exactly_and_stop_on_ctrl_c() {
         ],
     );
     assert!(out.contains(&format!("of {more} kept")), "{out}");
+    // Ctrl-C in the pretraining stops it within the layer and writes nothing.
+    let (rest, code) = interrupt_after_first_epoch(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--hidden",
+            "16",
+            "--pretrain",
+            "cd",
+            "--pretrain-epochs",
+            "100000",
+            "-o",
+            "p.safetensors",
+        ],
+    );
+    assert!(rest.contains("interrupted: pretraining was interrupted"), "{rest}");
+    assert_eq!(code, Some(130));
+    assert!(!d.join("p.safetensors").exists());
 }
 
 fn serve(dir: PathBuf, requests: usize) -> String {
@@ -1612,12 +1657,18 @@ fn classify_fits_and_evaluates_networks_and_refuses_what_cannot_work() {
             "--epochs",
             "1",
             "--distort",
-            "--quiet",
             "-o",
             "b.safetensors",
         ],
     );
     assert!(error(&out, "test error ") < 0.9, "{out}");
+    for line in [
+        "pretraining layer 1/2: 50 hidden units by CD-1",
+        "pretraining layer 2/2  epoch 1/1",
+        "epoch 1/1  lr",
+    ] {
+        assert!(out.contains(line), "{line} in {out}");
+    }
     fails(
         d,
         &[

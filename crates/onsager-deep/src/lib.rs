@@ -42,4 +42,4 @@ pub use mlp::{Init, Layer, Mlp, Workspace};
 pub use sgd::{
     error_rate, fit, fit_from, Best, EpochRecord, FitMonitor, FitState, Fitted, Labelled, Sgd,
 };
-pub use stack::Stack;
+pub use stack::{PretrainMonitor, Stack};

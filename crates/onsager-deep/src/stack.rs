@@ -3,9 +3,22 @@
 //! below (Hinton, Osindero & Teh 2006), and the network a stack initialises (docs/maths.md §10).
 
 use ndarray::{Array1, Array2, ArrayView2};
-use onsager::{Float, Method, Rbm, TrainParams};
+use onsager::{Float, Method, Monitor, Rbm, TrainParams, Trainer};
 
 use crate::{Activation, Init, Layer, Mlp, Result};
+
+/// What [`Stack::pretrain`] reports: the start of each layer, then that layer's mini-batches
+/// and epochs through the RBM library's [`Monitor`], which may stop the pretraining (the
+/// command line's progress bar and Ctrl-C; `()` is silent).
+pub trait PretrainMonitor<T: Float>: Monitor<T> + Send {
+    /// Called before layer `layer` (0-based) of `layers` starts training with `params`.
+    fn on_layer(&mut self, layer: usize, layers: usize, params: &TrainParams) {
+        let _ = (layer, layers, params);
+    }
+}
+
+/// The silent monitor.
+impl<T: Float> PretrainMonitor<T> for () {}
 
 /// Trained RBMs, input side first, each with the settings it was trained with.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,22 +56,31 @@ impl<T: Float> Stack<T> {
             .collect::<onsager::Result<Vec<_>>>()?)
     }
 
-    /// Trains layer k on P(h|v) of layer k − 1 (layer 0 on `data`) with `layers[k]`, calling
-    /// `progress(k)` before each layer.
+    /// Trains layer k on P(h|v) of layer k − 1 (layer 0 on `data`) with `layers[k]`, reporting
+    /// to `monitor`.
     ///
     /// # Errors
-    /// The library's errors for the data or a layer's settings ([`crate::Error::Rbm`]).
-    pub fn pretrain(
+    /// The library's errors for the data or a layer's settings ([`crate::Error::Rbm`]), and
+    /// its [`onsager::Error::Cancelled`] when `monitor` stops a layer before its last epoch.
+    pub fn pretrain<M: PretrainMonitor<T>>(
         data: ArrayView2<'_, T>,
         layers: &[TrainParams],
-        progress: &mut dyn FnMut(usize),
+        monitor: &mut M,
     ) -> Result<Self> {
         let mut rbms = Vec::with_capacity(layers.len());
         let mut input: Option<Array2<T>> = None;
         for (k, params) in layers.iter().enumerate() {
-            progress(k);
+            monitor.on_layer(k, layers.len(), params);
             let x = input.as_ref().map_or(data, |a| a.view());
-            let rbm = params.fit(x)?;
+            let mut trainer = Trainer::new(params.clone(), x.ncols())?;
+            trainer.fit(x, monitor)?;
+            if trainer.epochs_completed() < params.epochs {
+                return Err(onsager::Error::Cancelled {
+                    what: "pretraining",
+                }
+                .into());
+            }
+            let rbm = trainer.into_model();
             if k + 1 < layers.len() {
                 input = Some(rbm.hidden_probs(x)?);
             }

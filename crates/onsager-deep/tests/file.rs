@@ -25,7 +25,7 @@ fn stack() -> Stack<f32> {
             layer(6, Visible::TRUNCATED_UNIT),
             layer(4, Visible::Bernoulli),
         ],
-        &mut |_| {},
+        &mut (),
     )
     .unwrap()
 }

@@ -99,7 +99,7 @@ pub fn deep_fit<'py>(
                         pretrain_epochs,
                         seed,
                     )?;
-                    Stack::pretrain(x, &layers, &mut |_| {})?.to_mlp(classes, init, seed)?
+                    Stack::pretrain(x, &layers, &mut ())?.to_mlp(classes, init, seed)?
                 }
                 (None, None) => {
                     let mut sizes = vec![x.ncols()];

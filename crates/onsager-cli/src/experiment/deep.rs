@@ -268,9 +268,9 @@ fn run_row(
         Some(method) => {
             let layers =
                 Stack::<f32>::uniform_layers(&hidden, method, 0.05, pretrain_epochs, a.seed)?;
-            let stack = Stack::pretrain(d.train.view(), &layers, &mut |k| {
-                eprintln!("{:24} pretraining layer {}", row.id(), k + 1)
-            })?;
+            let mut progress =
+                crate::classify::Pretraining::new(&format!("{:24} ", row.id()), false);
+            let stack = Stack::pretrain(d.train.view(), &layers, &mut progress)?;
             (stack.to_mlp(10, Init::Glorot, a.seed)?, Some(stack))
         }
         None => {

@@ -2,7 +2,12 @@
 //! trains one, optionally from an RBM stack pretrained here and on images distorted anew every
 //! epoch; `eval` scores a saved one. One command with two subcommands was chosen over separate
 //! `pretrain` and `finetune` commands: a stack is pretrained as the first phase of `fit`
-//! (`--pretrain METHOD`), and the file keeps the stack beside the network.
+//! (`--pretrain METHOD`), and the file keeps the stack beside the network. [`progress`] shows
+//! both phases and writes the log.
+
+mod progress;
+
+pub use progress::Pretraining;
 
 use std::collections::BTreeMap;
 use std::ops::ControlFlow;
@@ -113,7 +118,11 @@ pub struct FitArgs {
     /// Write the output file every N epochs, so a stopped run loses at most N − 1 of them.
     #[arg(long)]
     pub checkpoint_every: Option<usize>,
-    /// No per-epoch lines.
+    /// Metrics log: one JSON object per supervised epoch (epoch, learning_rate, train_loss,
+    /// validation_error, seconds); with --resume, the whole run's.
+    #[arg(long)]
+    pub log: Option<PathBuf>,
+    /// No progress bar or per-epoch lines.
     #[arg(long)]
     pub quiet: bool,
 }
@@ -170,17 +179,11 @@ fn initial_network(
     let method: Method = method.parse()?;
     let layers =
         Stack::<f32>::uniform_layers(&a.hidden, method, a.pretrain_lr, a.pretrain_epochs, a.seed)?;
-    let quiet = a.quiet;
-    let stack = Stack::pretrain(x.view(), &layers, &mut |k| {
-        if !quiet {
-            eprintln!(
-                "pretraining layer {} of {} ({} hidden units, {method})",
-                k + 1,
-                layers.len(),
-                layers[k].n_hidden
-            );
-        }
-    })?;
+    let stack = Stack::pretrain(
+        x.view(),
+        &layers,
+        &mut progress::Pretraining::new("", a.quiet),
+    )?;
     Ok((stack.to_mlp(classes, init, a.seed)?, Some(stack)))
 }
 
@@ -313,6 +316,10 @@ fn fresh_run(
 fn fit_command(a: &FitArgs) -> Result<()> {
     // The output may be the file resumed (it is replaced whole, by a rename), not the data.
     onsager::io::check_output(&a.out, a.data.data.as_deref())?;
+    if let Some(log) = &a.log {
+        let others = [a.out.as_path()].into_iter().chain(a.resume.as_deref());
+        onsager::io::check_output(log, a.data.data.as_deref().into_iter().chain(others))?;
+    }
     if a.checkpoint_every == Some(0) {
         bail!("--checkpoint-every 0: give a number of epochs of at least 1");
     }
@@ -428,7 +435,13 @@ fn train(
     distorter: Option<&Distorter>,
 ) -> Result<bool> {
     let cancel = crate::interrupt::flag();
-    let mut checkpoint_error = None;
+    let mut progress = progress::Epochs::new(
+        a.quiet,
+        run.sgd.epochs,
+        &run.state.history,
+        a.log.as_deref(),
+    )?;
+    let mut failed = None;
     let Run {
         net,
         stack,
@@ -446,21 +459,16 @@ fn train(
         state,
         &mut |net, st| {
             let r = st.history.last().expect("after an epoch");
-            if !a.quiet {
-                let v = r
-                    .validation_error
-                    .map_or(String::new(), |e| format!("  validation error {e:.4}"));
-                eprintln!(
-                    "epoch {}/{epochs}  lr {:.3e}  loss {:.4}{v}  {:.1} s",
-                    r.epoch, r.learning_rate, r.train_loss, r.seconds
-                );
+            if let Err(e) = progress.epoch(r, epochs) {
+                failed = Some(e);
+                return ControlFlow::Break(());
             }
             if a.checkpoint_every
                 .is_some_and(|k| r.epoch.is_multiple_of(k))
                 && r.epoch < epochs
             {
                 if let Err(e) = save_run(&a.out, net, stack, sgd, st, extra) {
-                    checkpoint_error = Some(e);
+                    failed = Some(e.context("writing the checkpoint"));
                     return ControlFlow::Break(());
                 }
             }
@@ -471,8 +479,8 @@ fn train(
             }
         },
     );
-    if let Some(e) = checkpoint_error {
-        return Err(e.context("writing the checkpoint"));
+    if let Some(e) = failed {
+        return Err(e);
     }
     Ok(result?)
 }

@@ -686,7 +686,10 @@ fn classify_runs_resume_exactly_and_stop_on_ctrl_c() {
             "p.safetensors",
         ],
     );
-    assert!(rest.contains("interrupted: pretraining was interrupted"), "{rest}");
+    assert!(
+        rest.contains("interrupted: pretraining was interrupted"),
+        "{rest}"
+    );
     assert_eq!(code, Some(130));
     assert!(!d.join("p.safetensors").exists());
 }

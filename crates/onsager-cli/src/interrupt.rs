@@ -23,19 +23,29 @@ pub fn flag() -> CancelFlag {
     .clone()
 }
 
+/// A bar counting `unit` (e.g. "epochs"; empty for none) on an interactive terminal, none
+/// when `quiet` or piped.
+pub fn bar(quiet: bool, unit: &str) -> Option<ProgressBar> {
+    (!quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new(0);
+        bar.set_style(
+            ProgressStyle::with_template(&format!(
+                "{{msg}} {{bar:40}} {{pos}}/{{len}} {unit} eta {{eta}}"
+            ))
+            .expect("valid template"),
+        );
+        bar
+    })
+}
+
 /// A progress callback for the library's long computations: a bar labelled `label` on an
 /// interactive terminal (nothing when `quiet` or piped), stopping on Ctrl-C.
 pub fn progress(label: &str, quiet: bool) -> impl FnMut(u64, u64) -> ControlFlow<()> {
     let cancel = flag();
-    let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template("{msg} {bar:40} {pos}/{len}  eta {eta}")
-                .expect("valid template"),
-        );
-        bar.set_message(label.to_string());
-        bar
-    });
+    let bar = bar(quiet, "");
+    if let Some(b) = &bar {
+        b.set_message(label.to_string());
+    }
     move |done, total| {
         if let Some(bar) = &bar {
             bar.set_length(total);

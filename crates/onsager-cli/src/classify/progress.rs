@@ -4,28 +4,16 @@
 //! within a mini-batch and the supervised run after its epoch.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::ops::ControlFlow;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use onsager::{BatchProgress, CancelFlag, EpochReport, Monitor, Rbm, TrainParams};
 use onsager_deep::{EpochRecord, PretrainMonitor};
 
-/// A bar on an interactive terminal unless `quiet`, counting `unit`.
-fn bar(quiet: bool, unit: &str) -> Option<ProgressBar> {
-    (!quiet && std::io::stderr().is_terminal()).then(|| {
-        let bar = ProgressBar::new(0);
-        bar.set_style(
-            ProgressStyle::with_template(&format!(
-                "{{msg}} {{bar:40}} {{pos}}/{{len}} {unit}  eta {{eta}}"
-            ))
-            .expect("valid template"),
-        );
-        bar
-    })
-}
+use crate::interrupt::bar;
 
 /// Prints `line` above the bar, or alone when there is none, or nothing when `quiet`.
 fn print(bar: &Option<ProgressBar>, quiet: bool, line: &str) {
@@ -95,11 +83,7 @@ impl<T: onsager::Float> Monitor<T> for Pretraining {
             r.seconds
         );
         print(&self.bar, self.quiet, &line);
-        if self.cancel.is_cancelled() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
+        ControlFlow::Continue(()) // Ctrl-C is seen before the next mini-batch
     }
 }
 

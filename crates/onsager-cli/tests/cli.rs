@@ -1725,6 +1725,46 @@ fn classify_fits_and_evaluates_networks_and_refuses_what_cannot_work() {
         ],
         "training diverged in epoch 1",
     );
+    // The loss ceiling: checked by the library, `off` accepted, anything else refused.
+    fails(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--loss-limit",
+            "0",
+            "-o",
+            "x.safetensors",
+        ],
+        "loss_limit = 0: must be finite and positive",
+    );
+    refused_by_parser(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--loss-limit",
+            "nope",
+            "-o",
+            "x.safetensors",
+        ],
+        "neither a number nor `off`",
+    );
+    ok(
+        d,
+        &[
+            "classify",
+            "fit",
+            "--hidden",
+            "20",
+            "--epochs",
+            "1",
+            "--loss-limit",
+            "off",
+            "-o",
+            "c.safetensors",
+        ],
+    );
     std::fs::write(d.join("x.csv"), "0,1\n1,0\n").unwrap();
     fails(
         d,

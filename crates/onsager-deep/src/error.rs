@@ -25,7 +25,8 @@ pub enum Error {
         /// The number of classes.
         classes: usize,
     },
-    /// Training met a loss or gradient that is not finite.
+    /// Training met a loss or gradient that is not finite, or a loss above the guard's ceiling
+    /// (`Sgd::loss_limit`).
     #[error("training diverged in epoch {epoch}, mini-batch {batch} (0-based): the loss is {loss}; the network keeps its best validated or last finished epoch (lower the learning rate or set a gradient clip)")]
     Diverged {
         /// The epoch, 1-based.

@@ -32,6 +32,14 @@ pub struct Sgd {
     pub clip: Option<f64>,
     /// Seed of the shuffling (stream (seed, `Order`, epoch)) and the distortions.
     pub seed: u64,
+    /// The divergence guard's ceiling on a mini-batch's mean cross-entropy, in units of ln K
+    /// (K classes; ln K is the loss of the uniform guess): a loss above `loss_limit · ln K`
+    /// counts as divergence. The default 10 means the right class gets on average under
+    /// K⁻¹⁰ of the probability, which no healthy run reaches (a net saturated at chance does:
+    /// docs/maths.md §10); `None` leaves only the check for a loss that is not finite. (Files
+    /// written before the ceiling existed continue with the default.)
+    #[serde(default = "default_loss_limit")]
+    pub loss_limit: Option<f64>,
 }
 
 impl Default for Sgd {
@@ -45,8 +53,13 @@ impl Default for Sgd {
             momentum: 0.9,
             clip: None,
             seed: 0,
+            loss_limit: default_loss_limit(),
         }
     }
+}
+
+fn default_loss_limit() -> Option<f64> {
+    Some(10.0)
 }
 
 impl Sgd {
@@ -89,6 +102,11 @@ impl Sgd {
         if let Some(c) = self.clip {
             if !(c.is_finite() && c > 0.0) {
                 return bad("clip", c.to_string(), "must be finite and positive");
+            }
+        }
+        if let Some(l) = self.loss_limit {
+            if !(l.is_finite() && l > 0.0) {
+                return bad("loss_limit", l.to_string(), "must be finite and positive");
             }
         }
         Ok(())
@@ -250,8 +268,9 @@ pub fn error_rate<T: Float>(mlp: &Mlp<T>, data: Labelled<'_, T>) -> Result<f64> 
 ///
 /// # Errors
 /// [`Error::InvalidParam`] for bad settings; [`Error::Shape`] and [`Error::Label`] for bad
-/// rows or labels; [`Error::Diverged`] when a mini-batch's loss or gradient is not finite
-/// (the network then holds the last epoch that finished finite, or its best).
+/// rows or labels; [`Error::Diverged`] when a mini-batch's loss or gradient is not finite, or
+/// its loss exceeds [`Sgd::loss_limit`] · ln K (the network then holds the last epoch that
+/// finished within bounds, or its best).
 pub fn fit<T: Float>(
     mlp: &mut Mlp<T>,
     train: Labelled<'_, T>,
@@ -445,6 +464,9 @@ impl<T: Float> Pass<T> {
         lr: f64,
     ) -> Result<Sweep> {
         let bs = self.xb.nrows();
+        let limit = sgd
+            .loss_limit
+            .map_or(f64::INFINITY, |l| l * (mlp.n_classes().max(2) as f64).ln());
         self.order.iter_mut().enumerate().for_each(|(i, o)| *o = i);
         let mut r = rng::stream(sgd.seed, Domain::Order, e as u64);
         rng::shuffle(&mut r, &mut self.order);
@@ -480,7 +502,7 @@ impl<T: Float> Pass<T> {
                     .sqrt(),
                 None => 0.0,
             };
-            if !(loss.is_finite() && norm.is_finite()) {
+            if !(loss.is_finite() && norm.is_finite() && loss <= limit) {
                 sweep.diverged = Some(loss);
                 return Ok(sweep);
             }

@@ -155,6 +155,59 @@ fn a_diverging_run_stops_with_the_last_good_model() {
         .all(|l| l.weights.iter().chain(&l.bias).all(|v| v.is_finite())));
 }
 
+/// A run that saturates at a huge but finite loss (scaled tanh, rate 10³, random labels) is
+/// stopped by the
+/// ceiling `loss_limit · ln K` with the loss that broke it; without the ceiling it runs on to
+/// the end at that loss; a ceiling below the first mini-batch's loss stops it there, with the
+/// network as it started.
+#[test]
+fn the_loss_ceiling_stops_a_saturated_run() {
+    // Labels at random: no network fits them, and at this rate the logits blow up.
+    let (x, _) = blobs(200, 4);
+    let mut r = rng::stream(9, Domain::Other, 0);
+    let y: Vec<usize> = (0..200)
+        .map(|_| (rng::uniform::<f64>(&mut r) * 3.0) as usize % 3)
+        .collect();
+    let go = |m: &mut Mlp<f32>, learning_rate, loss_limit| {
+        let sgd = Sgd {
+            epochs: 5,
+            batch_size: 10,
+            learning_rate,
+            loss_limit,
+            ..Sgd::default()
+        };
+        fit(
+            m,
+            Labelled { x: x.view(), y: &y },
+            None,
+            None,
+            &sgd,
+            &mut |_, _| ControlFlow::Continue(()),
+        )
+    };
+    let ceiling = 10.0 * 3f64.ln();
+    let mut free = net(Activation::ScaledTanh);
+    let fitted = go(&mut free, 1e3, None).unwrap();
+    let last = fitted.history.last().unwrap().train_loss;
+    assert!(last.is_finite() && last > ceiling, "loss {last}");
+    let mut guarded = net(Activation::ScaledTanh);
+    match go(&mut guarded, 1e3, Some(10.0)) {
+        Err(Error::Diverged { loss, .. }) => assert!(loss.is_finite() && loss > ceiling, "{loss}"),
+        other => panic!("{other:?}"),
+    }
+    let start = net(Activation::ScaledTanh);
+    let mut m = net(Activation::ScaledTanh);
+    match go(&mut m, 0.1, Some(0.01)) {
+        Err(Error::Diverged {
+            epoch: 1,
+            batch: 0,
+            loss,
+        }) => assert!(loss > 0.01 * 3f64.ln(), "{loss}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(m.layers(), start.layers());
+}
+
 #[test]
 fn training_has_the_same_bits_for_any_thread_count() {
     let (x, y) = blobs(300, 5);
@@ -235,6 +288,13 @@ fn bad_settings_and_labels_are_refused() {
             "clip",
             Sgd {
                 clip: Some(0.0),
+                ..Sgd::default()
+            },
+        ),
+        (
+            "loss_limit",
+            Sgd {
+                loss_limit: Some(0.0),
                 ..Sgd::default()
             },
         ),
@@ -372,4 +432,22 @@ fn a_stopped_run_continued_from_its_file_equals_one_run() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("velocity"), "{e}");
+}
+
+/// Settings stored before the loss ceiling existed (a checkpoint's `resume.sgd`) read back
+/// with the default ceiling; `None` (no ceiling) round-trips as JSON `null`.
+#[test]
+fn stored_settings_without_a_loss_limit_get_the_default() {
+    let old = r#"{"epochs":4,"batch_size":10,"learning_rate":0.1,"decay":1.0,
+        "min_learning_rate":0.0,"momentum":0.9,"clip":null,"seed":3}"#;
+    let sgd: Sgd = serde_json::from_str(old).unwrap();
+    assert_eq!(sgd.loss_limit, Some(10.0));
+    assert_eq!(sgd.epochs, 4);
+    let off = Sgd {
+        loss_limit: None,
+        ..Sgd::default()
+    };
+    let text = serde_json::to_string(&off).unwrap();
+    assert!(text.contains("\"loss_limit\":null"), "{text}");
+    assert_eq!(serde_json::from_str::<Sgd>(&text).unwrap(), off);
 }

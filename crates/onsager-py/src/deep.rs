@@ -72,6 +72,7 @@ pub fn deep_fit<'py>(
         momentum,
         clip,
         seed,
+        ..Sgd::default()
     };
     let act: Activation = activation.parse().map_err(deep_err)?;
     let init: Init = init.parse().map_err(deep_err)?;

@@ -96,6 +96,11 @@ pub struct FitArgs {
     /// Clip each mini-batch gradient to this Euclidean norm.
     #[arg(long, conflicts_with = "resume")]
     pub clip: Option<f64>,
+    /// Stop as diverged when a mini-batch's mean cross-entropy exceeds this many times ln K,
+    /// the uniform guess's loss over K classes (a net saturated at chance); `off` turns the
+    /// ceiling off (a loss that is not finite always stops the run).
+    #[arg(long, default_value = "10", value_parser = loss_limit, conflicts_with = "resume")]
+    pub loss_limit: f64,
     /// Distort the training images anew every epoch (Ciresan et al.'s elastic and affine
     /// settings; `onsager show distortions` draws them).
     #[arg(long, conflicts_with = "resume")]
@@ -147,6 +152,17 @@ pub fn run(a: ClassifyArgs) -> Result<()> {
 }
 
 /// Labelled rows of `split`, in [0, 1].
+/// `--loss-limit`: a number, or `off` (infinity) for no ceiling; the library checks the
+/// number.
+fn loss_limit(s: &str) -> std::result::Result<f64, String> {
+    match s {
+        "off" => Ok(f64::INFINITY),
+        _ => s
+            .parse()
+            .map_err(|_| format!("`{s}` is neither a number nor `off`")),
+    }
+}
+
 fn labelled(data: &DataArgs, split: Split, seed: u64) -> Result<(Loaded<f32>, Vec<usize>)> {
     let loaded = data.load::<f32>(split, seed, Visible::Bernoulli, Input::Training)?;
     let labels = loaded.dataset.labels.as_ref().with_context(|| {
@@ -303,6 +319,7 @@ fn fresh_run(
         momentum: a.momentum,
         clip: a.clip,
         seed: a.seed,
+        loss_limit: (a.loss_limit != f64::INFINITY).then_some(a.loss_limit),
     };
     Ok(Run {
         state: FitState::new(&net),

@@ -185,13 +185,13 @@ fn the_loss_ceiling_stops_a_saturated_run() {
             &mut |_, _| ControlFlow::Continue(()),
         )
     };
-    let ceiling = 10.0 * 3f64.ln();
+    let ceiling = 50.0 * 3f64.ln();
     let mut free = net(Activation::ScaledTanh);
     let fitted = go(&mut free, 1e3, None).unwrap();
     let last = fitted.history.last().unwrap().train_loss;
     assert!(last.is_finite() && last > ceiling, "loss {last}");
     let mut guarded = net(Activation::ScaledTanh);
-    match go(&mut guarded, 1e3, Some(10.0)) {
+    match go(&mut guarded, 1e3, Some(50.0)) {
         Err(Error::Diverged { loss, .. }) => assert!(loss.is_finite() && loss > ceiling, "{loss}"),
         other => panic!("{other:?}"),
     }
@@ -441,7 +441,7 @@ fn stored_settings_without_a_loss_limit_get_the_default() {
     let old = r#"{"epochs":4,"batch_size":10,"learning_rate":0.1,"decay":1.0,
         "min_learning_rate":0.0,"momentum":0.9,"clip":null,"seed":3}"#;
     let sgd: Sgd = serde_json::from_str(old).unwrap();
-    assert_eq!(sgd.loss_limit, Some(10.0));
+    assert_eq!(sgd.loss_limit, Some(50.0));
     assert_eq!(sgd.epochs, 4);
     let off = Sgd {
         loss_limit: None,

@@ -99,7 +99,7 @@ pub struct FitArgs {
     /// Stop as diverged when a mini-batch's mean cross-entropy exceeds this many times ln K,
     /// the uniform guess's loss over K classes (a net saturated at chance); `off` turns the
     /// ceiling off (a loss that is not finite always stops the run).
-    #[arg(long, default_value = "10", value_parser = loss_limit, conflicts_with = "resume")]
+    #[arg(long, default_value = "50", value_parser = loss_limit, conflicts_with = "resume")]
     pub loss_limit: f64,
     /// Distort the training images anew every epoch (Ciresan et al.'s elastic and affine
     /// settings; `onsager show distortions` draws them).

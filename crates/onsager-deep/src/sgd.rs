@@ -35,10 +35,11 @@ pub struct Sgd {
     /// The divergence guard's ceiling on a mini-batch's mean cross-entropy, in units of ln K
     /// (K classes; ln K is the loss of the uniform guess): a loss above `loss_limit · ln K`
     /// counts as divergence. The default 50 means the right class gets under K⁻⁵⁰ of the
-    /// probability in that mini-batch, which no healthy run reaches (a logistic net from a random
-    /// start at rate 0.5 spiked to 11·ln K in its second mini-batch and recovered; a net
-    /// saturated at chance goes past it: docs/maths.md §10); `None` leaves only the check for a loss that is not finite. (Files
-    /// written before the ceiling existed continue with the default.)
+    /// probability in that mini-batch, which no healthy run reaches (a logistic net from a
+    /// random start at rate 0.5 spiked to 11·ln K in its second mini-batch and recovered; a
+    /// net saturated at chance goes past it: docs/maths.md §10). `None` leaves only the check
+    /// for a loss that is not finite. Files written before the ceiling existed continue with
+    /// the default.
     #[serde(default = "default_loss_limit")]
     pub loss_limit: Option<f64>,
 }

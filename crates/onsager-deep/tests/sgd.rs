@@ -156,9 +156,8 @@ fn a_diverging_run_stops_with_the_last_good_model() {
 }
 
 /// A run that saturates at a huge but finite loss (scaled tanh, rate 10³, random labels) is
-/// stopped by the
-/// ceiling `loss_limit · ln K` with the loss that broke it; without the ceiling it runs on to
-/// the end at that loss; a ceiling below the first mini-batch's loss stops it there, with the
+/// stopped by the ceiling `loss_limit · ln K` with the loss that broke it; without the ceiling
+/// it runs on to the end at that loss; a ceiling below the first mini-batch's loss stops it there, with the
 /// network as it started.
 #[test]
 fn the_loss_ceiling_stops_a_saturated_run() {

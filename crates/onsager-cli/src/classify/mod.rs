@@ -151,7 +151,6 @@ pub fn run(a: ClassifyArgs) -> Result<()> {
     }
 }
 
-/// Labelled rows of `split`, in [0, 1].
 /// `--loss-limit`: a number, or `off` (infinity) for no ceiling; the library checks the
 /// number.
 fn loss_limit(s: &str) -> std::result::Result<f64, String> {
@@ -163,6 +162,7 @@ fn loss_limit(s: &str) -> std::result::Result<f64, String> {
     }
 }
 
+/// Labelled rows of `split`, in [0, 1].
 fn labelled(data: &DataArgs, split: Split, seed: u64) -> Result<(Loaded<f32>, Vec<usize>)> {
     let loaded = data.load::<f32>(split, seed, Visible::Bernoulli, Input::Training)?;
     let labels = loaded.dataset.labels.as_ref().with_context(|| {
